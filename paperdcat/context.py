@@ -1,0 +1,213 @@
+"""Text cleaning and the evidence-preserving context builder.
+
+A paper is far longer than the training window. Instead of cutting it at a fixed length, the builder keeps
+the passages that carry dataset evidence, in this order of priority, until ``max_context_tokens`` is spent:
+the title and the start of the abstract; sentences with dataset cues in data/experiment sections; the
+reference entries those sentences cite; sentences with dataset cues elsewhere; their references; the rest
+of the abstract. Selection never looks at the gold; ``evidence_recall`` measures afterwards how many gold
+titles still have a mention in the context.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
+LINE_END_HYPHEN = re.compile(r"(\w)-\n(?=[a-z])")
+HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?[A-Z][\w\s&:,\-/()]{0,70}$")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'])")
+DATASET_CUE = re.compile(
+    r"\b(?:data\s?sets?|corpus|corpora|benchmarks?|treebank|collection|annotated|released|available at|"
+    r"download|train(?:ed|ing)? (?:on|set)|evaluat\w* on|test set|split|samples|images|sentences|"
+    r"utterances|graphs?|nodes|episodes|we use|conducted on|results on|experiments on)\b|https?://|doi",
+    re.IGNORECASE,
+)
+DATA_SECTION = re.compile(r"data|experiment|evaluation|setup|benchmark|corpus|results", re.IGNORECASE)
+REFERENCES_SECTION = re.compile(r"^(?:\d+\.?\s+)?(references|bibliography)\s*$", re.IGNORECASE)
+NUMBERED_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
+NUMBERED_ENTRY = re.compile(r"^\[(\d+)\]")
+AUTHOR_YEAR_CITATION = re.compile(r"([A-Z][\w'\-]+)(?: et al\.| and [A-Z][\w'\-]+)?,? \(?((?:19|20)\d\d)")
+AUTHOR_YEAR_ENTRY = re.compile(r"^([A-Z][\w'\-]+),.*?\(((?:19|20)\d\d)\)")
+
+
+def clean_text(text: str) -> str:
+    """NFKC, no control characters, words split by a line-end hyphen joined, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = CONTROL_CHARS.sub("", text)
+    text = LINE_END_HYPHEN.sub(r"\1", text)
+    text = re.sub(r"[ \t]+", " ", text)
+    text = re.sub(r" ?\n ?", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@dataclass
+class Unit:
+    """A sentence, heading or reference entry: the smallest piece the builder keeps or drops."""
+
+    index: int
+    section: str
+    text: str
+    kind: str  # "title", "heading", "sentence" or "reference"
+
+
+def split_units(text: str) -> list[Unit]:
+    units: list[Unit] = []
+    section = ""
+    lines = text.split("\n")
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not units:
+            units.append(Unit(0, "title", line, "title"))
+            continue
+        if HEADING.match(line) and not line.endswith(".") and len(line.split()) <= 8:
+            section = line
+            units.append(Unit(len(units), section, line, "heading"))
+        elif REFERENCES_SECTION.match(section):
+            units.append(Unit(len(units), section, line, "reference"))
+        else:
+            for sentence in SENTENCE_END.split(line):
+                units.append(Unit(len(units), section, sentence, "sentence"))
+    return units
+
+
+def _reference_keys(unit: Unit) -> set[str]:
+    if match := NUMBERED_ENTRY.match(unit.text):
+        return {match.group(1)}
+    if match := AUTHOR_YEAR_ENTRY.match(unit.text):
+        return {f"{match.group(1).lower()} {match.group(2)}"}
+    return set()
+
+
+def _cited_keys(sentence: str) -> set[str]:
+    keys: set[str] = set()
+    for group in NUMBERED_CITATION.findall(sentence):
+        for part in re.split(r"\s*,\s*", group):
+            bounds = re.split(r"\s*[–-]\s*", part)
+            if len(bounds) == 2 and all(b.isdigit() for b in bounds):
+                keys.update(
+                    str(n) for n in range(int(bounds[0]), min(int(bounds[1]), int(bounds[0]) + 20) + 1)
+                )
+            elif part.isdigit():
+                keys.add(part)
+    keys.update(f"{name.lower()} {year}" for name, year in AUTHOR_YEAR_CITATION.findall(sentence))
+    return keys
+
+
+def _priority_tiers(units: Sequence[Unit]) -> list[list[Unit]]:
+    references: dict[str, Unit] = {}
+    for unit in units:
+        if unit.kind == "reference":
+            for key in _reference_keys(unit):
+                references.setdefault(key, unit)
+
+    def cited(sentences: list[Unit]) -> list[Unit]:
+        found = {
+            references[k].index: references[k]
+            for s in sentences
+            for k in _cited_keys(s.text)
+            if k in references
+        }
+        return [found[index] for index in sorted(found)]
+
+    sentences = [u for u in units if u.kind == "sentence"]
+    abstract = [u for u in sentences if u.section.lower().startswith("abstract")]
+    cue = [
+        u
+        for u in sentences
+        if u not in abstract
+        and (DATASET_CUE.search(u.text) or (DATA_SECTION.search(u.section) and _cited_keys(u.text)))
+    ]
+    in_data_sections = [u for u in cue if DATA_SECTION.search(u.section)]
+    elsewhere = [u for u in cue if not DATA_SECTION.search(u.section)]
+    title = [u for u in units if u.kind == "title"]
+    return [
+        title,
+        abstract[:2],
+        in_data_sections,
+        cited(in_data_sections),
+        elsewhere,
+        cited(elsewhere),
+        abstract[2:],
+    ]
+
+
+def build_context(text: str, max_tokens: int, count_tokens: Callable[[list[str]], list[int]]) -> str:
+    """Keep the evidence-bearing units of ``text`` within ``max_tokens``, in their original order.
+
+    ``count_tokens`` maps a list of strings to their token counts (the model's tokenizer, batched).
+    """
+    units = split_units(clean_text(text))
+    tiers = _priority_tiers(units)
+    candidates = list(dict.fromkeys(unit.index for tier in tiers for unit in tier))
+    by_index = {unit.index: unit for unit in units}
+    costs = dict(
+        zip(candidates, count_tokens([f"... {by_index[i].text}\n" for i in candidates]), strict=True)
+    )
+    headings = {unit.section: unit for unit in units if unit.kind == "heading"}
+    heading_costs = dict(zip(headings, count_tokens([f"\n{h}\n" for h in headings]), strict=True))
+    kept: set[int] = set()
+    spent = 0
+    for index in candidates:
+        unit = by_index[index]
+        heading = headings.get(unit.section)
+        extra = heading_costs[unit.section] if heading is not None and heading.index not in kept else 0
+        if spent + costs[index] + extra > max_tokens:
+            continue
+        kept.add(index)
+        if extra:
+            kept.add(heading.index)
+        spent += costs[index] + extra
+    context = _render([by_index[i] for i in sorted(kept)])
+    while kept and count_tokens([context])[0] > max_tokens:  # merges across unit boundaries can add a token
+        kept.discard(max(kept, key=lambda i: candidates.index(i) if i in candidates else -1))
+        context = _render([by_index[i] for i in sorted(kept)])
+    return context
+
+
+def _render(units: Sequence[Unit]) -> str:
+    lines: list[str] = []
+    previous = -1
+    for unit in units:
+        if unit.kind in ("heading", "title"):
+            lines.append(("\n" if lines else "") + unit.text)
+        elif (
+            lines
+            and unit.index == previous + 1
+            and unit.kind == "sentence"
+            and not lines[-1].startswith("\n")
+        ):
+            lines[-1] += " " + unit.text
+        else:
+            lines.append(
+                unit.text if unit.index == previous + 1 or unit.kind == "reference" else "... " + unit.text
+            )
+        previous = unit.index
+    return "\n".join(lines).strip()
+
+
+def head_context(text: str, max_tokens: int, tokenizer) -> str:
+    """The baseline strategy: the first ``max_tokens`` tokens of the cleaned paper."""
+    ids = tokenizer(clean_text(text), add_special_tokens=False)["input_ids"][:max_tokens]
+    return tokenizer.decode(ids)
+
+
+def normalise_mention(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " " + re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", text)).strip() + " "
+
+
+def evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
+    """Fraction of gold datasets whose title or an alias still occurs (normalised) in the paper's context."""
+    found = total = 0
+    for context, datasets in zip(contexts, gold, strict=True):
+        haystack = normalise_mention(context)
+        for dataset in datasets:
+            names = [dataset.get("dcterms:title", ""), *dataset.get("aliases", [])]
+            total += 1
+            found += any(name.strip() and normalise_mention(name) in haystack for name in names)
+    return round(found / total, 4) if total else None

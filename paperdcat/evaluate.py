@@ -1,0 +1,110 @@
+"""Batched greedy generation with the base model and with base + adapter, then scoring."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from paperdcat.parse import parse_answer
+from paperdcat.progress import progress_bar
+from paperdcat.prompt import prompt_ids
+from paperdcat.score import score_papers
+
+
+def generate_answers(
+    model, tokenizer, contexts: Sequence[str], max_new_tokens: int, batch_size: int, description: str
+) -> tuple[list[str], dict[str, float]]:
+    """Generate one answer per context, batching prompts of similar length (left-padded, KV cache)."""
+    import torch
+
+    prompts = [prompt_ids(tokenizer, context) for context in contexts]
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+    stop_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
+    stop_ids = {i for i in stop_ids if isinstance(i, int) and i >= 0}
+    answers: list[str] = [""] * len(prompts)
+    generated_tokens = 0
+    tokenizer.padding_side = "left"
+    start = time.perf_counter()
+    with progress_bar() as progress, torch.inference_mode():
+        task = progress.add_task(description, total=len(prompts))
+        for offset in range(0, len(order), batch_size):
+            batch = order[offset : offset + batch_size]
+            inputs = tokenizer.pad({"input_ids": [prompts[i] for i in batch]}, return_tensors="pt")
+            output = model.generate(
+                **inputs,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                use_cache=True,
+                eos_token_id=sorted(stop_ids),
+                pad_token_id=tokenizer.pad_token_id,
+            )
+            new_tokens = output[:, inputs["input_ids"].shape[1] :]
+            for row, index in zip(new_tokens.tolist(), batch, strict=True):
+                length = next((n for n, token in enumerate(row) if token in stop_ids), len(row))
+                generated_tokens += length
+                answers[index] = tokenizer.decode(row[:length], skip_special_tokens=True)
+            progress.advance(task, len(batch))
+    seconds = time.perf_counter() - start
+    return answers, {
+        "sec_per_paper": round(seconds / max(len(prompts), 1), 3),
+        "tokens_per_s": round(generated_tokens / seconds, 2) if seconds else 0.0,
+        "generated_tokens_mean": round(generated_tokens / max(len(prompts), 1), 1),
+    }
+
+
+def evaluate_model(
+    model,
+    tokenizer,
+    records: Sequence[dict],
+    max_new_tokens: int,
+    batch_size: int,
+    title_threshold: float,
+    item_threshold: float,
+    name: str,
+) -> tuple[dict, list[dict]]:
+    """Generate, parse and score on ``records``; return the metrics and per-paper predictions."""
+    raw, speed = generate_answers(
+        model, tokenizer, [r["context"] for r in records], max_new_tokens, batch_size, f"generating ({name})"
+    )
+    parsed = [parse_answer(text) for text in raw]
+    metrics = score_papers(
+        [(r["datasets"], datasets) for r, (datasets, _) in zip(records, parsed, strict=True)],
+        title_threshold=title_threshold,
+        item_threshold=item_threshold,
+    )
+    metrics["json_valid_rate"] = round(sum(valid for _, valid in parsed) / max(len(parsed), 1), 4)
+    metrics.update(speed)
+    predictions = [
+        {"paper_id": r["paper_id"], "valid": valid, "datasets": datasets, "raw": text, "gold": r["datasets"]}
+        for r, text, (datasets, valid) in zip(records, raw, parsed, strict=True)
+    ]
+    return metrics, predictions
+
+
+def load_base(base_dir: Path):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
+    return model, tokenizer
+
+
+def with_adapter(model, adapter_dir: Path):
+    """Base + LoRA adapter, merged into the weights so that generation costs what the base costs."""
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload().eval()
+
+
+def evaluate_both(
+    base_dir: Path, adapter_dir: Path, records: Sequence[dict], **options: Any
+) -> dict[str, tuple[dict, list[dict]]]:
+    model, tokenizer = load_base(base_dir)
+    results = {"base": evaluate_model(model, tokenizer, records, name="base", **options)}
+    results["tuned"] = evaluate_model(
+        with_adapter(model, adapter_dir), tokenizer, records, name="tuned", **options
+    )
+    return results

@@ -1,0 +1,118 @@
+"""The one typed loader for params.yaml: unknown keys, wrong types and out-of-range values stop a stage
+before any work, with one line that names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from paperdcat.errors import PaperdcatError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitParams(Section):
+    train: float = Field(0.8, ge=0, le=1)
+    val: float = Field(0.05, ge=0, le=1)
+    test: float = Field(0.15, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitParams:
+        if abs(self.train + self.val + self.test - 1.0) > 1e-6:
+            raise ValueError("train + val + test must sum to 1")
+        return self
+
+
+class DataParams(Section):
+    source: Literal["generated", "jsonl"] = "generated"
+    path: str | None = None
+    n_papers: int = Field(300, ge=1)
+    seed: int = 42
+    split: SplitParams = SplitParams()
+
+
+class ModelParams(Section):
+    base: str = "smollm2-135m-instruct"
+
+
+class PreprocessParams(Section):
+    max_context_tokens: int = Field(512, ge=64)
+
+
+class TokenizeParams(Section):
+    max_seq_length: int = Field(768, ge=64)
+
+
+class LoraParams(Section):
+    rank: int = Field(16, ge=1)
+    alpha: float = Field(32, gt=0)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: list[str] = Field(
+        default=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"], min_length=1
+    )
+
+
+class TrainParams(Section):
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int = Field(-1, ge=-1, description="-1: train for `epochs`")
+    learning_rate: float = Field(2e-4, gt=0)
+    warmup_ratio: float = Field(0.1, ge=0, lt=1)
+    weight_decay: float = Field(0.01, ge=0)
+    batch_size: int = Field(1, ge=1)
+    gradient_accumulation_steps: int = Field(8, ge=1)
+    gradient_checkpointing: bool = False
+    seed: int = 42
+    logging_steps: int = Field(1, ge=1)
+    deepspeed: str | None = Field(None, description="DeepSpeed config used when launched on GPUs")
+
+
+class EvaluateParams(Section):
+    max_new_tokens: int = Field(256, ge=1)
+    batch_size: int = Field(4, ge=1)
+    max_papers: int | None = Field(None, ge=1, description="score only the first N test papers")
+    title_match_threshold: float = Field(85, ge=0, le=100)
+    item_match_threshold: float = Field(90, ge=0, le=100)
+
+
+class Params(Section):
+    data: DataParams = DataParams()
+    model: ModelParams = ModelParams()
+    preprocess: PreprocessParams = PreprocessParams()
+    tokenize: TokenizeParams = TokenizeParams()
+    lora: LoraParams = LoraParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    return f"{path}: {key}: {message}" + (
+        f" (got {first['input']!r})" if first["type"] != "extra_forbidden" else ""
+    )
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> Params:
+    """Load and validate the whole params file (every stage validates all of it, so a typo anywhere
+    stops the first stage that runs)."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise PaperdcatError(f"{path}: file not found") from None
+    except yaml.YAMLError as error:
+        raise PaperdcatError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise PaperdcatError(f"{path}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw, strict=False)
+    except ValidationError as error:
+        raise PaperdcatError(_describe(error, path)) from None

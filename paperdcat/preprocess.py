@@ -1,0 +1,52 @@
+"""Clean papers, build their model contexts, and split them deterministically into train/val/test."""
+
+from __future__ import annotations
+
+import random
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from paperdcat.context import build_context, evidence_recall, head_context
+from paperdcat.params import SplitParams
+from paperdcat.progress import track
+
+SPLITS = ("train", "val", "test")
+
+
+def split_papers(papers: Sequence[dict], seed: int, ratios: SplitParams) -> dict[str, list[dict]]:
+    """Shuffle by ``seed`` and cut by the ratios; the test split gets at least one paper."""
+    order = list(papers)
+    random.Random(seed).shuffle(order)
+    n_train = round(len(order) * ratios.train)
+    n_val = round(len(order) * ratios.val)
+    n_train = min(n_train, max(len(order) - n_val - 1, 0))
+    return {
+        "train": order[:n_train],
+        "val": order[n_train : n_train + n_val],
+        "test": order[n_train + n_val :],
+    }
+
+
+def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[list[dict], dict[str, Any]]:
+    """Return processed records and statistics, including the evidence recall of both strategies."""
+
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
+
+    records, heads = [], []
+    for paper in track(papers, "building contexts"):
+        context = build_context(paper["text"], max_tokens, count_tokens)
+        records.append({"paper_id": paper["paper_id"], "context": context, "datasets": paper["datasets"]})
+        heads.append(head_context(paper["text"], max_tokens, tokenizer))
+    lengths = count_tokens([record["context"] for record in records])
+    gold = [paper["datasets"] for paper in papers]
+    stats = {
+        "context_tokens_mean": round(statistics.fmean(lengths), 1),
+        "context_tokens_max": max(lengths),
+        "paper_tokens_mean": round(statistics.fmean(count_tokens([p["text"] for p in papers])), 1),
+        "evidence_recall": evidence_recall([r["context"] for r in records], gold),
+        "evidence_recall_head": evidence_recall(heads, gold),
+        "papers_without_datasets": sum(not datasets for datasets in gold),
+    }
+    return records, stats

@@ -1,0 +1,169 @@
+"""The comparison of base and tuned: metrics/comparison.json, reports/report.md, a PNG chart and plot data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from paperdcat.io import atomic_path, write_json, write_text
+from paperdcat.schema import DCAT_FIELDS, SHORT_NAME
+
+OVERALL = [
+    ("datasets", "precision"),
+    ("datasets", "recall"),
+    ("datasets", "f1"),
+    ("fields_macro_f1",),
+    ("json_valid_rate",),
+    ("sec_per_paper",),
+    ("tokens_per_s",),
+    ("generated_tokens_mean",),
+]
+
+
+def delta(tuned: Any, base: Any) -> Any:
+    """tuned - base for every numeric leaf both share (nested dicts), rounded to 4 decimals."""
+    if isinstance(tuned, dict) and isinstance(base, dict):
+        return {
+            key: delta(tuned[key], base[key])
+            for key in tuned
+            if key in base and delta(tuned[key], base[key]) is not None
+        }
+    if isinstance(tuned, int | float) and isinstance(base, int | float) and not isinstance(tuned, bool):
+        return round(tuned - base, 4)
+    return None
+
+
+def _get(metrics: dict, path: Sequence[str]) -> Any:
+    for key in path:
+        metrics = metrics.get(key, {}) if isinstance(metrics, dict) else {}
+    return metrics if not isinstance(metrics, dict) else None
+
+
+def overall_table(base: dict, tuned: dict) -> pd.DataFrame:
+    rows = []
+    for path in OVERALL:
+        b, t = _get(base, path), _get(tuned, path)
+        rows.append(
+            {
+                "metric": ".".join(path),
+                "base": b,
+                "tuned": t,
+                "delta": round(t - b, 4) if b is not None and t is not None else None,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def field_table(base: dict, tuned: dict) -> pd.DataFrame:
+    rows = []
+    for field in DCAT_FIELDS:
+        name = SHORT_NAME[field]
+        b, t = base["fields"].get(name), tuned["fields"].get(name)
+        if b is None or t is None:
+            continue
+        rows.append(
+            {
+                "field": name,
+                "gold values": t["tp"] + t["fn"],
+                "base P": b["precision"],
+                "base R": b["recall"],
+                "base F1": b["f1"],
+                "tuned P": t["precision"],
+                "tuned R": t["recall"],
+                "tuned F1": t["f1"],
+                "delta F1": round(t["f1"] - b["f1"], 4),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _summarise(datasets: list[dict]) -> str:
+    if not datasets:
+        return "(none)"
+    parts = []
+    for dataset in datasets:
+        creators = ", ".join(dataset.get("dcterms:creator", [])[:3])
+        year = dataset.get("dcterms:issued", "")
+        parts.append(
+            f"**{dataset.get('dcterms:title', '')}**"
+            + (f" ({creators}" if creators else " (")
+            + (f"; {year})" if year else ")")
+        )
+    return "<br>".join(parts).replace("|", "\\|")
+
+
+def examples_table(
+    base_predictions: list[dict], tuned_predictions: list[dict], count: int = 5
+) -> pd.DataFrame:
+    """Gold vs base vs tuned for the first ``count`` test papers that have gold datasets."""
+    tuned_by_id = {p["paper_id"]: p for p in tuned_predictions}
+    chosen = [p for p in base_predictions if p["gold"]][:count]
+    return pd.DataFrame(
+        [
+            {
+                "paper": p["paper_id"],
+                "gold": _summarise(p["gold"]),
+                "base": _summarise(p["datasets"]),
+                "tuned": _summarise(tuned_by_id[p["paper_id"]]["datasets"]),
+            }
+            for p in chosen
+        ]
+    )
+
+
+def bar_chart(fields: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    axes = fields.set_index("field")[["base F1", "tuned F1"]].plot.barh(
+        figsize=(7, 5), color=["#9aa5b1", "#2b6cb0"]
+    )
+    axes.set_xlim(0, 1)
+    axes.invert_yaxis()
+    axes.set_xlabel("F1 over matched datasets")
+    axes.set_title("Per-field F1: base vs LoRA-tuned")
+    axes.legend(["base", "tuned"], loc="lower right")
+    plt.tight_layout()
+    with atomic_path(path) as tmp:
+        plt.savefig(tmp, format="png", dpi=120)
+    plt.close()
+
+
+def write_report(
+    base: dict,
+    tuned: dict,
+    base_predictions: list[dict],
+    tuned_predictions: list[dict],
+    reports_dir: Path,
+    comparison_path: Path,
+) -> dict:
+    comparison = {"base": base, "tuned": tuned, "delta": delta(tuned, base)}
+    write_json(comparison_path, comparison)
+    fields = field_table(base, tuned)
+    long = fields.melt(id_vars="field", value_vars=["base F1", "tuned F1"], var_name="model", value_name="f1")
+    long["model"] = long["model"].str.removesuffix(" F1")
+    with atomic_path(reports_dir / "field_f1.csv") as tmp:
+        long.to_csv(tmp, index=False)
+    bar_chart(fields, reports_dir / "field_f1.png")
+    text = "\n\n".join(
+        [
+            "# Base vs LoRA-tuned: DCAT extraction on the test split",
+            f"{base['papers']} test papers. Dataset identification matches predicted to gold datasets by "
+            "title; "
+            "per-field scores are over matched datasets.",
+            "## Overall",
+            overall_table(base, tuned).to_markdown(index=False),
+            "## Per field",
+            fields.to_markdown(index=False),
+            "![Per-field F1](field_f1.png)",
+            "## Examples (gold vs base vs tuned)",
+            examples_table(base_predictions, tuned_predictions).to_markdown(index=False),
+        ]
+    )
+    write_text(reports_dir / "report.md", text + "\n")
+    return comparison

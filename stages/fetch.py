@@ -1,0 +1,23 @@
+"""fetch: resolve model.base into models/base and data.source into data/raw/papers.jsonl."""
+
+from pathlib import Path
+
+from paperdcat.errors import cli_entry
+from paperdcat.io import write_jsonl
+from paperdcat.models import fetch_base_model
+from paperdcat.params import load_params
+from paperdcat.sources import load_corpus
+
+
+@cli_entry
+def main() -> None:
+    params = load_params()
+    papers = load_corpus(params.data)
+    answer = fetch_base_model(params.model.base, Path("models/base"))
+    print(f"models/base: {params.model.base}; smoke answer: {answer!r}")
+    write_jsonl("data/raw/papers.jsonl", papers)
+    print(f"data/raw/papers.jsonl: {len(papers)} papers from source {params.data.source!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""train: LoRA on the tokenized train split; writes models/adapter and dvclive training curves."""
+
+from pathlib import Path
+
+from paperdcat.errors import cli_entry
+from paperdcat.io import write_json
+from paperdcat.params import load_params
+from paperdcat.train import train_adapter
+
+
+@cli_entry
+def main() -> None:
+    params = load_params()
+    metrics = train_adapter(
+        Path("models/base"),
+        Path("data/tokenized"),
+        Path("models/adapter"),
+        Path("dvclive/train"),
+        params.lora,
+        params.train,
+    )
+    write_json("metrics/train.json", metrics)
+    print(f"models/adapter: {metrics}")
+
+
+if __name__ == "__main__":
+    main()

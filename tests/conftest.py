@@ -1,0 +1,36 @@
+"""Fixtures shared by the test modules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real public data (``$PAPERDCAT_SHARED_DATA``, else ``<repo>/../shared/data``).
+
+    It lives outside the repository and is never copied in; tests that need it are skipped without it.
+    """
+    path = Path(os.environ.get("PAPERDCAT_SHARED_DATA") or REPO_ROOT.parent / "shared" / "data")
+    if not path.is_dir():
+        pytest.skip(f"shared data folder {path} not found; set PAPERDCAT_SHARED_DATA to use real data")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A tiny random Llama with a BPE tokenizer trained on generated papers: a local ``model.base``."""
+    from tiny_model import build_tiny_model
+
+    from paperdcat.generate import generate_corpus
+    from paperdcat.parse import format_answer
+    from paperdcat.prompt import SYSTEM_PROMPT
+
+    papers = generate_corpus(20, seed=0)
+    corpus = [SYSTEM_PROMPT] + [p["text"] for p in papers] + [format_answer(p["datasets"]) for p in papers]
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-llama"), corpus, vocab_size=2000)

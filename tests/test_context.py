@@ -1,0 +1,90 @@
+from paperdcat.context import build_context, clean_text, evidence_recall, head_context, split_units
+
+PAPER = """Learning Sparse Detectors
+
+Abstract
+We propose SparseDet, a detector for small objects. It is fast.
+
+1 Introduction
+Object detection is a core problem. Many approaches exist. Our method is simple and works well.
+Prior work evaluated on PASCAL VOC [2], which we do not use.
+
+2 Method
+We stack layers. The loss is a sum of terms. We use a learning rate schedule.
+
+3 Experiments
+3.1 Datasets
+We evaluate on the COCO dataset [1] for object detection. The data is available at https://cocodataset.org.
+Training takes two days on eight GPUs.
+
+References
+[1] T. Lin, M. Maire, S. Belongie. Microsoft COCO: Common objects in context. In ECCV, 2014.
+[2] M. Everingham, L. Van Gool. The PASCAL visual object classes challenge. IJCV, 2010.
+[3] A. Author. An unrelated method. In NeurIPS, 2019.
+"""
+
+
+def count_words(texts: list[str]) -> list[int]:
+    return [len(text.split()) for text in texts]
+
+
+def test_clean_text_joins_hyphenation_and_drops_control_characters():
+    assert clean_text("evalu-\nation of\x07 data\t\t sets\n\n\n\nnext") == "evaluation of data sets\n\nnext"
+    assert clean_text("ﬁne  tuning\r\nok") == "fine tuning\nok"
+    assert clean_text("state-\nOf") == "state-\nOf"
+
+
+def test_units_recognise_headings_sentences_and_references():
+    units = split_units(clean_text(PAPER))
+    assert units[0].kind == "title" and units[0].text == "Learning Sparse Detectors"
+    assert [u.text for u in units if u.kind == "heading"][:3] == ["Abstract", "1 Introduction", "2 Method"]
+    assert sum(u.kind == "reference" for u in units) == 3
+    assert any(u.kind == "sentence" and u.text == "It is fast." for u in units)
+
+
+def test_context_keeps_evidence_and_cited_reference_within_budget():
+    context = build_context(PAPER, 60, count_words)
+    assert sum(count_words([line for line in context.split("\n") if line])) <= 60
+    assert "COCO dataset [1]" in context and "https://cocodataset.org" in context
+    assert "T. Lin, M. Maire" in context
+    assert "Learning Sparse Detectors" in context
+    assert "An unrelated method" not in context and "The loss is a sum" not in context
+
+
+def test_context_with_room_for_everything_keeps_the_order_of_the_paper():
+    context = build_context(PAPER, 10_000, count_words)
+    assert context.index("We propose") < context.index("PASCAL VOC") < context.index("COCO dataset")
+    assert context.index("COCO dataset") < context.index("T. Lin")
+
+
+def test_author_year_citations_pull_their_reference_entry():
+    paper = (
+        "T\n\nAbstract\nA.\n\n4 Experiments\nWe train on SQuAD (Rajpurkar et al., 2016).\n\nReferences\n"
+        "Rajpurkar, P., Zhang, J. (2016). SQuAD: 100,000+ questions. EMNLP.\nOther, A. (2001). Filler. X.\n"
+    )
+    context = build_context(paper, 40, count_words)
+    assert "Rajpurkar, P., Zhang, J." in context and "Filler" not in context
+
+
+def test_head_context_cuts_at_the_token_budget():
+    class WordTokenizer:
+        def __call__(self, text, add_special_tokens=False):
+            return {"input_ids": text.split(" ")}
+
+        def decode(self, ids):
+            return " ".join(ids)
+
+    assert head_context("a b c d e", 3, WordTokenizer()) == "a b c"
+
+
+def test_evidence_recall_counts_titles_and_aliases():
+    gold = [
+        [{"dcterms:title": "COCO", "aliases": ["Microsoft COCO"]}, {"dcterms:title": "ImageNet"}],
+        [{"dcterms:title": "Stanford Question Answering Dataset", "aliases": ["SQuAD"]}],
+        [],
+    ]
+    contexts = ["we use microsoft coco.", "results on SQuAD v1.1", "nothing"]
+    assert evidence_recall(contexts, gold) == round(2 / 3, 4)
+    assert evidence_recall(["imagenet-1k"], [[{"dcterms:title": "ImageNet"}]]) == 1.0
+    assert evidence_recall(["cocoa"], [[{"dcterms:title": "COCO"}]]) == 0.0
+    assert evidence_recall(["x"], [[]]) is None

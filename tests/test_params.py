@@ -1,0 +1,80 @@
+from pathlib import Path
+
+import pytest
+
+from paperdcat.errors import PaperdcatError
+from paperdcat.params import Params, Section, load_params
+
+REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_repo_params_are_valid_and_match_the_reference_lora_setup():
+    params = load_params(REPO_PARAMS)
+    assert params.lora.rank == 16 and params.lora.alpha == 32 and params.lora.dropout == 0.05
+    assert set(params.lora.target_modules) == {
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    }
+    assert params.model.base == "smollm2-135m-instruct"
+
+
+def test_repo_params_set_every_key_explicitly():
+    """params.yaml is the one place for tunables: every field of the typed loader appears in it."""
+    import yaml
+
+    raw = yaml.safe_load(REPO_PARAMS.read_text())
+
+    def missing(model: type, values: dict, prefix: str) -> list[str]:
+        found = []
+        for name, field in model.model_fields.items():
+            if name not in values:
+                found.append(prefix + name)
+            elif isinstance(field.annotation, type) and issubclass(field.annotation, Section):
+                found += missing(field.annotation, values[name], f"{prefix}{name}.")
+        return found
+
+    assert missing(Params, raw, "") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lora: {rnak: 8}", "lora.rnak: unknown key"),
+        ("lora: {rank: 0}", "lora.rank: Input should be greater than or equal to 1"),
+        ("train: {learning_rate: fast}", "train.learning_rate: Input should be a valid number"),
+        ("data: {split: {train: 0.5, val: 0.1, test: 0.1}}", "data.split: Value error, train + val + test"),
+        ("evaluate: {title_match_threshold: 101}", "evaluate.title_match_threshold"),
+        ("data: {source: arxiv}", "data.source: Input should be"),
+        ("modle: {base: x}", "modle: unknown key"),
+        ("lora: [1, 2", "not valid YAML"),
+        ("- just a list", "expected a mapping"),
+    ],
+)
+def test_bad_params_give_one_line_naming_the_key(tmp_path, text, expected):
+    with pytest.raises(PaperdcatError) as error:
+        load_params(write(tmp_path, text))
+    message = str(error.value)
+    assert expected in message and "\n" not in message
+    assert message.startswith(str(tmp_path / "params.yaml"))
+
+
+def test_partial_file_takes_defaults_and_values(tmp_path):
+    params = load_params(write(tmp_path, "lora: {rank: 32, target_modules: [q_proj]}\ntrain: {max_steps: 5}"))
+    assert params.lora.rank == 32 and params.lora.target_modules == ["q_proj"]
+    assert params.train.max_steps == 5 and params.lora.alpha == 32
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(PaperdcatError, match="file not found"):
+        load_params(tmp_path / "nope.yaml")
