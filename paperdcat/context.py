@@ -2,18 +2,21 @@
 
 A paper is far longer than the training window. Instead of cutting it at a fixed length, the builder keeps
 the passages that carry dataset evidence, in this order of priority, until ``max_context_tokens`` is spent:
-the title and the start of the abstract; sentences with dataset cues in data/experiment sections; the
-reference entries those sentences cite; sentences with dataset cues elsewhere; their references; the rest
-of the abstract. Selection never looks at the gold; ``evidence_recall`` measures afterwards how many gold
-titles still have a mention in the context.
+the title and the start of the abstract; sentences with dataset cues in data/experiment sections, each
+followed by the reference entries it cites (where creators are written); the same for dataset cues
+elsewhere; other citing sentences of data sections with their entries; the rest of the abstract.
+Selection never looks at the gold; ``evidence_recall`` and ``creator_evidence_recall`` measure afterwards
+how many gold titles and creator names still occur in the context.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+
+from paperdcat.schema import ALIASES
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
 LINE_END_HYPHEN = re.compile(r"(\w)-\n(?=[a-z])")
@@ -30,7 +33,8 @@ REFERENCES_SECTION = re.compile(r"^(?:\d+\.?\s+)?(references|bibliography)\s*$",
 NUMBERED_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
 NUMBERED_ENTRY = re.compile(r"^\[(\d+)\]")
 AUTHOR_YEAR_CITATION = re.compile(r"([A-Z][\w'\-]+)(?: et al\.| and [A-Z][\w'\-]+)?,? \(?((?:19|20)\d\d)")
-AUTHOR_YEAR_ENTRY = re.compile(r"^([A-Z][\w'\-]+),.*?\(((?:19|20)\d\d)\)")
+ENTRY_YEAR = re.compile(r"(?<![\w-])((?:19|20)\d\d)[a-z]?(?=[.)]|,? [A-Z])")
+SURNAME_WORD = re.compile(r"[A-Z][\w'\-]*[a-z][\w'\-]*")
 
 
 def clean_text(text: str) -> str:
@@ -76,11 +80,18 @@ def split_units(text: str) -> list[Unit]:
 
 
 def _reference_keys(unit: Unit) -> set[str]:
+    """Keys a citation may use for this entry: its number, or a surname word of its first two authors + year.
+
+    Entries come as "G. B. Huang, M. Ramesh, ... 2007. Title" or "Huang, G. B. and ... (2007)"; a citation
+    names the last word of a multi-word surname ("De Meulder, 2003"), so every surname word is a key.
+    """
     if match := NUMBERED_ENTRY.match(unit.text):
         return {match.group(1)}
-    if match := AUTHOR_YEAR_ENTRY.match(unit.text):
-        return {f"{match.group(1).lower()} {match.group(2)}"}
-    return set()
+    year = ENTRY_YEAR.search(unit.text)
+    if not year:
+        return set()
+    authors = re.split(r",\s*|\s+and\s+|\s+&\s+", unit.text[: year.start()], maxsplit=3)[:3]
+    return {f"{word.lower()} {year.group(1)}" for author in authors for word in SURNAME_WORD.findall(author)}
 
 
 def _cited_keys(sentence: str) -> set[str]:
@@ -105,33 +116,29 @@ def _priority_tiers(units: Sequence[Unit]) -> list[list[Unit]]:
             for key in _reference_keys(unit):
                 references.setdefault(key, unit)
 
-    def cited(sentences: list[Unit]) -> list[Unit]:
-        found = {
-            references[k].index: references[k]
-            for s in sentences
-            for k in _cited_keys(s.text)
-            if k in references
-        }
-        return [found[index] for index in sorted(found)]
+    def with_cited(sentences: list[Unit]) -> list[Unit]:
+        """Each sentence followed by the reference entries it cites (a creator is only in the entry)."""
+        tier: list[Unit] = []
+        for sentence in sentences:
+            tier.append(sentence)
+            keys = _cited_keys(sentence.text)
+            tier.extend(references[k] for k in sorted(keys) if k in references)
+        return tier
 
     sentences = [u for u in units if u.kind == "sentence"]
     abstract = [u for u in sentences if u.section.lower().startswith("abstract")]
-    cue = [
-        u
-        for u in sentences
-        if u not in abstract
-        and (DATASET_CUE.search(u.text) or (DATA_SECTION.search(u.section) and _cited_keys(u.text)))
+    rest = [u for u in sentences if u not in abstract]
+    cue = [u for u in rest if DATASET_CUE.search(u.text)]
+    citing_in_data_sections = [
+        u for u in rest if u not in cue and DATA_SECTION.search(u.section) and _cited_keys(u.text)
     ]
-    in_data_sections = [u for u in cue if DATA_SECTION.search(u.section)]
-    elsewhere = [u for u in cue if not DATA_SECTION.search(u.section)]
     title = [u for u in units if u.kind == "title"]
     return [
         title,
         abstract[:2],
-        in_data_sections,
-        cited(in_data_sections),
-        elsewhere,
-        cited(elsewhere),
+        with_cited([u for u in cue if DATA_SECTION.search(u.section)]),
+        with_cited([u for u in cue if not DATA_SECTION.search(u.section)]),
+        with_cited(citing_in_data_sections),
         abstract[2:],
     ]
 
@@ -201,13 +208,70 @@ def normalise_mention(text: str) -> str:
     return " " + re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", text)).strip() + " "
 
 
+def unmentioned_titles(text: str, datasets: Sequence[dict]) -> list[str]:
+    """Titles of gold ``datasets`` whose title and aliases all fail to occur (normalised) in ``text``."""
+    haystack = normalise_mention(text)
+    return [
+        dataset.get("dcterms:title", "")
+        for dataset in datasets
+        if not any(
+            name.strip() and normalise_mention(name) in haystack
+            for name in (dataset.get("dcterms:title", ""), *dataset.get(ALIASES, []))
+        )
+    ]
+
+
 def evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
     """Fraction of gold datasets whose title or an alias still occurs (normalised) in the paper's context."""
+    total = sum(len(datasets) for datasets in gold)
+    missing = sum(len(unmentioned_titles(c, d)) for c, d in zip(contexts, gold, strict=True))
+    return round((total - missing) / total, 4) if total else None
+
+
+def creator_evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
+    """Fraction of gold creator names that occur (normalised) in the paper's context: the ceiling on creator
+    recall, since a creator is written only in the dataset's reference entry."""
     found = total = 0
     for context, datasets in zip(contexts, gold, strict=True):
         haystack = normalise_mention(context)
         for dataset in datasets:
-            names = [dataset.get("dcterms:title", ""), *dataset.get("aliases", [])]
-            total += 1
-            found += any(name.strip() and normalise_mention(name) in haystack for name in names)
+            for name in dataset.get("dcterms:creator", []):
+                total += 1
+                found += normalise_mention(name) in haystack
     return round(found / total, 4) if total else None
+
+
+def unmentioned_datasets(paper: dict) -> list[str]:
+    """Titles of the paper's gold datasets whose title and aliases all fail to occur in its text, compared
+    as the context builder's ``evidence_recall`` compares them (cleaned text, ``normalise_mention``)."""
+    return unmentioned_titles(clean_text(paper["text"]), paper["datasets"])
+
+
+def mention_counts(papers: Iterable[dict]) -> dict[str, int]:
+    """How many papers have gold datasets with no mention in their text.
+
+    ``papers_with_unmentioned``: papers with at least one such dataset (the rest, ``papers_all_mentioned``,
+    are the papers to score "over papers whose datasets are mentioned"; a paper without gold datasets
+    counts there); ``papers_none_mentioned``: papers with gold datasets of which none is mentioned.
+    """
+    counts = dict.fromkeys(
+        (
+            "papers",
+            "papers_all_mentioned",
+            "papers_with_unmentioned",
+            "papers_none_mentioned",
+            "datasets",
+            "datasets_unmentioned",
+        ),
+        0,
+    )
+    for paper in papers:
+        missing = len(unmentioned_datasets(paper))
+        total = len(paper["datasets"])
+        counts["papers"] += 1
+        counts["papers_all_mentioned"] += missing == 0
+        counts["papers_with_unmentioned"] += missing > 0
+        counts["papers_none_mentioned"] += 0 < total == missing
+        counts["datasets"] += total
+        counts["datasets_unmentioned"] += missing
+    return counts

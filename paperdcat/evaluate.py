@@ -64,7 +64,11 @@ def evaluate_model(
     item_threshold: float,
     name: str,
 ) -> tuple[dict, list[dict]]:
-    """Generate, parse and score on ``records``; return the metrics and per-paper predictions."""
+    """Generate, parse and score on ``records``; return the metrics and per-paper predictions.
+
+    ``mentioned_only`` repeats the headline scores over the papers whose gold datasets all occur in the
+    full text (a dataset the text never names cannot be extracted from it).
+    """
     raw, speed = generate_answers(
         model, tokenizer, [r["context"] for r in records], max_new_tokens, batch_size, f"generating ({name})"
     )
@@ -74,6 +78,13 @@ def evaluate_model(
         title_threshold=title_threshold,
         item_threshold=item_threshold,
     )
+    mentioned = [
+        (r["datasets"], d)
+        for r, (d, _) in zip(records, parsed, strict=True)
+        if r.get("datasets_mentioned", True)
+    ]
+    subset = score_papers(mentioned, title_threshold=title_threshold, item_threshold=item_threshold)
+    metrics["mentioned_only"] = {key: subset[key] for key in ("papers", "datasets", "fields_macro_f1")}
     metrics["json_valid_rate"] = round(sum(valid for _, valid in parsed) / max(len(parsed), 1), 4)
     metrics.update(speed)
     predictions = [
@@ -93,7 +104,7 @@ def load_base(base_dir: Path):
 
 
 def with_adapter(model, adapter_dir: Path):
-    """Base + LoRA adapter, merged into the weights so that generation costs what the base costs."""
+    """Base + LoRA adapter merged into the weights (in place), so generation costs what the base costs."""
     from peft import PeftModel
 
     return PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload().eval()

@@ -31,7 +31,7 @@ class SplitParams(Section):
 
 
 class DataParams(Section):
-    source: Literal["generated", "jsonl"] = "generated"
+    source: Literal["generated", "jsonl", "scirex", "metamine"] = "generated"
     path: str | None = None
     n_papers: int = Field(300, ge=1)
     seed: int = 42

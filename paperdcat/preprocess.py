@@ -7,7 +7,14 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from paperdcat.context import build_context, evidence_recall, head_context
+from paperdcat.context import (
+    build_context,
+    creator_evidence_recall,
+    evidence_recall,
+    head_context,
+    mention_counts,
+    unmentioned_datasets,
+)
 from paperdcat.params import SplitParams
 from paperdcat.progress import track
 
@@ -29,7 +36,11 @@ def split_papers(papers: Sequence[dict], seed: int, ratios: SplitParams) -> dict
 
 
 def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[list[dict], dict[str, Any]]:
-    """Return processed records and statistics, including the evidence recall of both strategies."""
+    """Return processed records and statistics, including the evidence recall of both strategies.
+
+    Each record says whether all its gold datasets are mentioned in the full text (``datasets_mentioned``),
+    so that evaluate can also score over the papers whose evidence exists at all.
+    """
 
     def count_tokens(texts: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
@@ -37,7 +48,14 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
     records, heads = [], []
     for paper in track(papers, "building contexts"):
         context = build_context(paper["text"], max_tokens, count_tokens)
-        records.append({"paper_id": paper["paper_id"], "context": context, "datasets": paper["datasets"]})
+        records.append(
+            {
+                "paper_id": paper["paper_id"],
+                "context": context,
+                "datasets": paper["datasets"],
+                "datasets_mentioned": not unmentioned_datasets(paper),
+            }
+        )
         heads.append(head_context(paper["text"], max_tokens, tokenizer))
     lengths = count_tokens([record["context"] for record in records])
     gold = [paper["datasets"] for paper in papers]
@@ -47,6 +65,9 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
         "paper_tokens_mean": round(statistics.fmean(count_tokens([p["text"] for p in papers])), 1),
         "evidence_recall": evidence_recall([r["context"] for r in records], gold),
         "evidence_recall_head": evidence_recall(heads, gold),
+        "creator_evidence_recall": creator_evidence_recall([r["context"] for r in records], gold),
+        "creator_evidence_recall_head": creator_evidence_recall(heads, gold),
         "papers_without_datasets": sum(not datasets for datasets in gold),
+        "text_mentions": mention_counts(papers),
     }
     return records, stats

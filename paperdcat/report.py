@@ -16,6 +16,7 @@ OVERALL = [
     ("datasets", "recall"),
     ("datasets", "f1"),
     ("fields_macro_f1",),
+    ("mentioned_only", "datasets", "f1"),
     ("json_valid_rate",),
     ("sec_per_paper",),
     ("tokens_per_s",),
@@ -57,9 +58,15 @@ def overall_table(base: dict, tuned: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def field_table(base: dict, tuned: dict) -> pd.DataFrame:
+def annotated_fields(predictions: list[dict]) -> list[str]:
+    """DCAT fields that the gold of these papers carries (a source such as SciREX annotates only some)."""
+    present = {key for paper in predictions for dataset in paper["gold"] for key in dataset}
+    return [field for field in DCAT_FIELDS if field in present] or list(DCAT_FIELDS)
+
+
+def field_table(base: dict, tuned: dict, fields: Sequence[str] = DCAT_FIELDS) -> pd.DataFrame:
     rows = []
-    for field in DCAT_FIELDS:
+    for field in fields:
         name = SHORT_NAME[field]
         b, t = base["fields"].get(name), tuned["fields"].get(name)
         if b is None or t is None:
@@ -144,7 +151,9 @@ def write_report(
 ) -> dict:
     comparison = {"base": base, "tuned": tuned, "delta": delta(tuned, base)}
     write_json(comparison_path, comparison)
-    fields = field_table(base, tuned)
+    annotated = annotated_fields(base_predictions)
+    unscored = [SHORT_NAME[field] for field in DCAT_FIELDS if field not in annotated]
+    fields = field_table(base, tuned, annotated)
     long = fields.melt(id_vars="field", value_vars=["base F1", "tuned F1"], var_name="model", value_name="f1")
     long["model"] = long["model"].str.removesuffix(" F1")
     with atomic_path(reports_dir / "field_f1.csv") as tmp:
@@ -159,7 +168,10 @@ def write_report(
             "## Overall",
             overall_table(base, tuned).to_markdown(index=False),
             "## Per field",
-            fields.to_markdown(index=False),
+            fields.to_markdown(index=False)
+            + (
+                f"\n\nNot annotated by this source, so not scored: {', '.join(unscored)}." if unscored else ""
+            ),
             "![Per-field F1](field_f1.png)",
             "## Examples (gold vs base vs tuned)",
             examples_table(base_predictions, tuned_predictions).to_markdown(index=False),

@@ -1,12 +1,27 @@
-"""Corpus sources: each turns ``data.*`` params into normalised paper records (see paperdcat.schema)."""
+"""Corpus sources: each turns ``data.*`` params into normalised paper records (see paperdcat.schema).
+
+- ``generated``: the embedded corpus (paperdcat.generate).
+- ``jsonl``: a normalised corpus at ``data.path``.
+- ``scirex``: SciREX papers, text rebuilt from tokens, gold from its result relations (paperdcat.scirex).
+- ``metamine``: the MetaMine layout at ``data.path``: ``txt_files/<Topic>/paper_N.txt`` beside
+  ``json_files/<Topic>/paper_N.json`` (a JSON list of DCAT dataset objects; a single object is a list of
+  one); ``paper_id`` is ``<Topic>/paper_N``. A text without a gold file is skipped, not taken as a paper
+  without datasets: a missing annotation is not an annotated "uses no dataset", and training on it would
+  teach the model to answer ``[]``. The skipped texts are counted and the count printed. Gold files
+  without a text are ignored (MetaMine publishes gold only). Papers come in rounds over the topics
+  (each topic's first paper by number, then each topic's second, ...), so that the first ``data.n_papers``
+  cover every topic.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from paperdcat.errors import PaperdcatError
-from paperdcat.io import read_jsonl
+from paperdcat.io import read_json, read_jsonl
 from paperdcat.params import DataParams
 from paperdcat.schema import coerce_dataset
 
@@ -49,7 +64,69 @@ def _jsonl(params: DataParams) -> list[Paper]:
     return read_papers(params.path)[: params.n_papers]
 
 
-SOURCES: dict[str, Callable[[DataParams], list[Paper]]] = {"generated": _generated, "jsonl": _jsonl}
+def _scirex(params: DataParams) -> list[Paper]:
+    from paperdcat.scirex import load_scirex
+
+    return load_scirex(params)
+
+
+def _paper_number(path: Path) -> tuple[int, str]:
+    """Sort key: ``paper_12`` after ``paper_9``; names without a number last, by name."""
+    match = re.search(r"(\d+)$", path.stem)
+    return (int(match.group(1)) if match else 1 << 62, path.stem)
+
+
+def read_metamine(folder: str | Path, limit: int | None = None) -> list[Paper]:
+    """Papers of a MetaMine folder (``txt_files/<Topic>/paper_N.txt`` + ``json_files/...json``)."""
+    folder = Path(folder)
+    texts, golds = folder / "txt_files", folder / "json_files"
+    topics: dict[str, list[Path]] = {}
+    for path in texts.glob("*/*.txt"):
+        topics.setdefault(path.parent.name, []).append(path)
+    if not topics:
+        raise PaperdcatError(f"{folder}: no paper texts (txt_files/<Topic>/paper_N.txt)")
+    for paths in topics.values():
+        paths.sort(key=_paper_number)
+    rounds = max(len(paths) for paths in topics.values())
+    ordered = [topics[t][i] for i in range(rounds) for t in sorted(topics) if i < len(topics[t])]
+    pairs = [(txt, golds / txt.parent.name / f"{txt.stem}.json") for txt in ordered]
+    with_gold = [(txt, gold) for txt, gold in pairs if gold.is_file()]
+    if skipped := len(pairs) - len(with_gold):
+        print(f"data.source 'metamine': skipped {skipped} of {len(pairs)} texts with no gold file in {golds}")
+    return [_metamine_paper(txt, gold) for txt, gold in with_gold[:limit]]
+
+
+def _metamine_paper(txt: Path, gold: Path) -> Paper:
+    try:
+        text = txt.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise PaperdcatError(f"{txt}: cannot read ({' '.join(str(error).split())})") from None
+    if not text.strip():
+        raise PaperdcatError(f"{txt}: empty text")
+    datasets = read_json(gold)
+    record = {
+        "paper_id": f"{txt.parent.name}/{txt.stem}",
+        "text": text,
+        "datasets": [datasets] if isinstance(datasets, dict) else datasets,
+    }
+    return validate_paper(record, str(gold))
+
+
+def _metamine(params: DataParams) -> list[Paper]:
+    if not params.path:
+        raise PaperdcatError(
+            "params.yaml: data.path: required for data.source 'metamine' "
+            "(a folder with txt_files/<Topic>/ and json_files/<Topic>/)"
+        )
+    return read_metamine(params.path, params.n_papers)
+
+
+SOURCES: dict[str, Callable[[DataParams], list[Paper]]] = {
+    "generated": _generated,
+    "jsonl": _jsonl,
+    "scirex": _scirex,
+    "metamine": _metamine,
+}
 
 
 def load_corpus(params: DataParams) -> list[Paper]:

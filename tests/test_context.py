@@ -1,4 +1,11 @@
-from paperdcat.context import build_context, clean_text, evidence_recall, head_context, split_units
+from paperdcat.context import (
+    build_context,
+    clean_text,
+    creator_evidence_recall,
+    evidence_recall,
+    head_context,
+    split_units,
+)
 
 PAPER = """Learning Sparse Detectors
 
@@ -66,6 +73,25 @@ def test_author_year_citations_pull_their_reference_entry():
     assert "Rajpurkar, P., Zhang, J." in context and "Filler" not in context
 
 
+def test_initials_first_entries_and_multiword_surnames_are_found_by_citation():
+    paper = (
+        "T\n\nAbstract\nA.\n\n4 Datasets\nWe evaluate on LFW (Huang et al., 2007). "
+        "NER results on CoNLL-2003 (Tjong Kim Sang and De Meulder, 2003).\n\n5 Results\nIt works.\n\n"
+        "References\nA. Zed. 2019. Filler method. In X.\n"
+        "G. B. Huang, M. Ramesh, T. Berg, et al. 2007. Labeled Faces in the Wild. Technical report.\n"
+        "E. F. Tjong Kim Sang and F. De Meulder. 2003. Introduction to the CoNLL-2003 shared task. CoNLL.\n"
+    )
+    context = build_context(paper, 80, count_words)
+    assert "G. B. Huang, M. Ramesh" in context and "F. De Meulder" in context
+    assert "Filler" not in context and "It works" not in context
+
+
+def test_a_dataset_sentence_brings_its_reference_before_lower_priority_sentences():
+    context = build_context(PAPER, 50, count_words)
+    assert "COCO dataset [1]" in context and "T. Lin, M. Maire" in context
+    assert "available at" not in context and "PASCAL VOC" not in context
+
+
 def test_head_context_cuts_at_the_token_budget():
     class WordTokenizer:
         def __call__(self, text, add_special_tokens=False):
@@ -88,3 +114,9 @@ def test_evidence_recall_counts_titles_and_aliases():
     assert evidence_recall(["imagenet-1k"], [[{"dcterms:title": "ImageNet"}]]) == 1.0
     assert evidence_recall(["cocoa"], [[{"dcterms:title": "COCO"}]]) == 0.0
     assert evidence_recall(["x"], [[]]) is None
+
+
+def test_creator_evidence_recall_counts_each_creator_name():
+    gold = [[{"dcterms:title": "COCO", "dcterms:creator": ["T. Lin", "M. Maire"]}], [{"dcterms:title": "X"}]]
+    assert creator_evidence_recall(["[1] T. Lin, S. Belongie.", "x"], gold) == 0.5
+    assert creator_evidence_recall(["x", "y"], [[{"dcterms:creator": []}], []]) is None

@@ -72,7 +72,7 @@ def test_repro_writes_metrics_report_plots_and_adapter(workspace):
         metrics = read(workspace, f"metrics/{name}.json")
         assert metrics["papers"] == 4 and 0 <= metrics["datasets"]["f1"] <= 1
         assert len(metrics["fields"]) == 12 and 0 <= metrics["json_valid_rate"] <= 1
-        assert metrics["sec_per_paper"] > 0
+        assert metrics["sec_per_paper"] > 0 and metrics["mentioned_only"]["papers"] == 4
         predictions = (workspace / f"data/predictions/{name}.jsonl").read_text().splitlines()
         assert len(predictions) == 4
     comparison = read(workspace, "metrics/comparison.json")
@@ -82,6 +82,7 @@ def test_repro_writes_metrics_report_plots_and_adapter(workspace):
         preprocess["papers"] == {"train": 6, "val": 2, "test": 4} and 0 < preprocess["evidence_recall"] <= 1
     )
     assert preprocess["context_tokens_max"] <= 256
+    assert preprocess["text_mentions"]["papers_with_unmentioned"] == 0
     assert read(workspace, "metrics/tokenize.json")["train"]["examples"] == 6
     assert read(workspace, "metrics/train.json")["steps"] == 3
     adapter_files = {path.name for path in (workspace / "models/adapter").iterdir()}
@@ -99,11 +100,23 @@ def test_second_repro_is_up_to_date(workspace):
     assert "up to date" in run(["dvc", "status"], workspace).stdout
 
 
-def test_misspelt_param_fails_before_training(workspace):
-    result = run(["dvc", "exp", "run", "-S", "lora.rnak=8"], workspace, check=False)
-    assert result.returncode != 0
-    assert "error: params.yaml: lora.rnak: unknown key" in result.stdout + result.stderr
+def test_bad_params_fail_at_once_naming_the_key(workspace):
+    misspelt = run(["dvc", "exp", "run", "-S", "lora.rnak=8"], workspace, check=False)
+    assert misspelt.returncode != 0 and "lora.rnak" in misspelt.stderr  # DVC refuses a key not in the file
+    assert "Running stage" not in misspelt.stdout
+    out_of_range = run(["dvc", "exp", "run", "-S", "lora.rank=0"], workspace, check=False)
+    assert out_of_range.returncode != 0
+    assert "error: params.yaml: lora.rank: " in out_of_range.stderr
+    assert "Running stage 'train'" in out_of_range.stdout and "evaluate" not in out_of_range.stdout
     run(["git", "checkout", "--", "params.yaml"], workspace)
+    params = workspace / "params.yaml"
+    params.write_text(params.read_text().replace("  rank:", "  rnak:"))
+    hand_edited = run(["dvc", "repro"], workspace, check=False)
+    assert hand_edited.returncode != 0
+    assert "error: params.yaml: lora.rnak: unknown key" in hand_edited.stderr
+    run(["git", "checkout", "--", "."], workspace)  # DVC removed train's outputs before the stage failed
+    run(["dvc", "checkout"], workspace)
+    assert "up to date" in run(["dvc", "status"], workspace).stdout
 
 
 def test_experiment_reruns_only_what_reads_the_param_and_metrics_diff_shows_it(workspace):

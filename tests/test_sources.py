@@ -14,9 +14,17 @@ REPO = Path(__file__).resolve().parents[1]
 GOOD = {"paper_id": "p1", "text": "A paper.", "datasets": [{"title": "MNIST", "creator": "Y. LeCun"}]}
 
 
-def stage_env() -> dict[str, str]:
-    """Run a stage from another working directory with this checkout's package and stage scripts."""
-    return {**os.environ, "PYTHONPATH": str(REPO)}
+def run_stage(stage: str, workdir: Path) -> subprocess.CompletedProcess:
+    """Run a stage in another working directory, with this checkout's package and stage scripts."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:
@@ -61,14 +69,7 @@ def test_stage_with_bad_corpus_exits_1_with_one_line_and_writes_nothing(tmp_path
     (tmp_path / "data" / "raw").mkdir(parents=True)
     write_lines(tmp_path / "data" / "raw" / "papers.jsonl", [json.dumps(GOOD), "{broken"])
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text())
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.preprocess"],
-        cwd=tmp_path,
-        env=stage_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_stage("preprocess", tmp_path)
     assert result.returncode == 1
     assert (
         result.stderr.strip() == "error: data/raw/papers.jsonl:2: not valid JSON (Expecting property name "
@@ -79,12 +80,5 @@ def test_stage_with_bad_corpus_exits_1_with_one_line_and_writes_nothing(tmp_path
 
 def test_stage_with_misspelt_param_fails_before_any_work(tmp_path):
     (tmp_path / "params.yaml").write_text((REPO / "params.yaml").read_text() + "\nextra: {x: 1}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.train"],
-        cwd=tmp_path,
-        env=stage_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_stage("train", tmp_path)
     assert result.returncode == 1 and result.stderr.strip() == "error: params.yaml: extra: unknown key"
