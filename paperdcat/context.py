@@ -208,17 +208,22 @@ def normalise_mention(text: str) -> str:
     return " " + re.sub(r"\s+", " ", re.sub(r"[^\w]+", " ", text)).strip() + " "
 
 
+def is_mentioned(dataset: dict, haystack: str) -> bool:
+    """Whether the dataset's title or an alias occurs in ``haystack`` (already ``normalise_mention``-ed)."""
+    names = (dataset.get("dcterms:title", ""), *dataset.get(ALIASES, []))
+    return any(name.strip() and normalise_mention(name) in haystack for name in names)
+
+
 def unmentioned_titles(text: str, datasets: Sequence[dict]) -> list[str]:
     """Titles of gold ``datasets`` whose title and aliases all fail to occur (normalised) in ``text``."""
     haystack = normalise_mention(text)
-    return [
-        dataset.get("dcterms:title", "")
-        for dataset in datasets
-        if not any(
-            name.strip() and normalise_mention(name) in haystack
-            for name in (dataset.get("dcterms:title", ""), *dataset.get(ALIASES, []))
-        )
-    ]
+    return [d.get("dcterms:title", "") for d in datasets if not is_mentioned(d, haystack)]
+
+
+def mentioned_in_text(paper: dict) -> list[dict]:
+    """The paper's gold datasets that its full (cleaned) text names: what any context could keep."""
+    haystack = normalise_mention(clean_text(paper["text"]))
+    return [dataset for dataset in paper["datasets"] if is_mentioned(dataset, haystack)]
 
 
 def evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:

@@ -13,6 +13,7 @@ from paperdcat.context import (
     evidence_recall,
     head_context,
     mention_counts,
+    mentioned_in_text,
     unmentioned_datasets,
 )
 from paperdcat.params import SplitParams
@@ -59,12 +60,15 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
         heads.append(head_context(paper["text"], max_tokens, tokenizer))
     lengths = count_tokens([record["context"] for record in records])
     gold = [paper["datasets"] for paper in papers]
+    named = [mentioned_in_text(paper) for paper in papers]
     stats = {
         "context_tokens_mean": round(statistics.fmean(lengths), 1),
         "context_tokens_max": max(lengths),
         "paper_tokens_mean": round(statistics.fmean(count_tokens([p["text"] for p in papers])), 1),
         "evidence_recall": evidence_recall([r["context"] for r in records], gold),
         "evidence_recall_head": evidence_recall(heads, gold),
+        "evidence_recall_of_mentioned": evidence_recall([r["context"] for r in records], named),
+        "evidence_recall_of_mentioned_head": evidence_recall(heads, named),
         "creator_evidence_recall": creator_evidence_recall([r["context"] for r in records], gold),
         "creator_evidence_recall_head": creator_evidence_recall(heads, gold),
         "papers_without_datasets": sum(not datasets for datasets in gold),

@@ -4,6 +4,7 @@ from paperdcat.context import (
     creator_evidence_recall,
     evidence_recall,
     head_context,
+    mentioned_in_text,
     split_units,
 )
 
@@ -120,3 +121,11 @@ def test_creator_evidence_recall_counts_each_creator_name():
     gold = [[{"dcterms:title": "COCO", "dcterms:creator": ["T. Lin", "M. Maire"]}], [{"dcterms:title": "X"}]]
     assert creator_evidence_recall(["[1] T. Lin, S. Belongie.", "x"], gold) == 0.5
     assert creator_evidence_recall(["x", "y"], [[{"dcterms:creator": []}], []]) is None
+
+
+def test_mentioned_in_text_keeps_the_datasets_the_full_text_names():
+    squad = {"dcterms:title": "SQuAD1 1", "aliases": ["Stanford Question Answering Dataset"]}
+    marco = {"dcterms:title": "MS MARCO", "aliases": []}
+    paper = {"text": "We use the Stanford Question-\nAnswering Dataset.", "datasets": [squad, marco]}
+    assert mentioned_in_text(paper) == [squad]
+    assert evidence_recall(["we use ms marco"], [mentioned_in_text(paper)]) == 0.0
