@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from paperdcat.schema import ALIASES
@@ -214,12 +214,6 @@ def is_mentioned(dataset: dict, haystack: str) -> bool:
     return any(name.strip() and normalise_mention(name) in haystack for name in names)
 
 
-def unmentioned_titles(text: str, datasets: Sequence[dict]) -> list[str]:
-    """Titles of gold ``datasets`` whose title and aliases all fail to occur (normalised) in ``text``."""
-    haystack = normalise_mention(text)
-    return [d.get("dcterms:title", "") for d in datasets if not is_mentioned(d, haystack)]
-
-
 def mentioned_in_text(paper: dict) -> list[dict]:
     """The paper's gold datasets that its full (cleaned) text names: what any context could keep."""
     haystack = normalise_mention(clean_text(paper["text"]))
@@ -228,9 +222,12 @@ def mentioned_in_text(paper: dict) -> list[dict]:
 
 def evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
     """Fraction of gold datasets whose title or an alias still occurs (normalised) in the paper's context."""
-    total = sum(len(datasets) for datasets in gold)
-    missing = sum(len(unmentioned_titles(c, d)) for c, d in zip(contexts, gold, strict=True))
-    return round((total - missing) / total, 4) if total else None
+    found = total = 0
+    for context, datasets in zip(contexts, gold, strict=True):
+        haystack = normalise_mention(context)
+        total += len(datasets)
+        found += sum(is_mentioned(dataset, haystack) for dataset in datasets)
+    return round(found / total, 4) if total else None
 
 
 def creator_evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
@@ -247,13 +244,14 @@ def creator_evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dic
 
 
 def unmentioned_datasets(paper: dict) -> list[str]:
-    """Titles of the paper's gold datasets whose title and aliases all fail to occur in its text, compared
-    as the context builder's ``evidence_recall`` compares them (cleaned text, ``normalise_mention``)."""
-    return unmentioned_titles(clean_text(paper["text"]), paper["datasets"])
+    """Titles of the paper's gold datasets that its full text never names (title or alias)."""
+    named = mentioned_in_text(paper)
+    return [dataset.get("dcterms:title", "") for dataset in paper["datasets"] if dataset not in named]
 
 
-def mention_counts(papers: Iterable[dict]) -> dict[str, int]:
-    """How many papers have gold datasets with no mention in their text.
+def mention_counts(gold: Sequence[Sequence[dict]], named: Sequence[Sequence[dict]]) -> dict[str, int]:
+    """How many papers have gold datasets with no mention in their text; ``named`` holds, per paper, the
+    gold datasets its text names (``mentioned_in_text``).
 
     ``papers_with_unmentioned``: papers with at least one such dataset (the rest, ``papers_all_mentioned``,
     are the papers to score "over papers whose datasets are mentioned"; a paper without gold datasets
@@ -270,9 +268,9 @@ def mention_counts(papers: Iterable[dict]) -> dict[str, int]:
         ),
         0,
     )
-    for paper in papers:
-        missing = len(unmentioned_datasets(paper))
-        total = len(paper["datasets"])
+    for datasets, found in zip(gold, named, strict=True):
+        total = len(datasets)
+        missing = total - len(found)
         counts["papers"] += 1
         counts["papers_all_mentioned"] += missing == 0
         counts["papers_with_unmentioned"] += missing > 0

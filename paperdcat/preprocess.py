@@ -14,7 +14,6 @@ from paperdcat.context import (
     head_context,
     mention_counts,
     mentioned_in_text,
-    unmentioned_datasets,
 )
 from paperdcat.params import SplitParams
 from paperdcat.progress import track
@@ -46,32 +45,33 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
     def count_tokens(texts: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
 
+    gold = [paper["datasets"] for paper in papers]
+    named = [mentioned_in_text(paper) for paper in papers]
     records, heads = [], []
-    for paper in track(papers, "building contexts"):
+    for paper, found in zip(track(papers, "building contexts"), named, strict=True):
         context = build_context(paper["text"], max_tokens, count_tokens)
         records.append(
             {
                 "paper_id": paper["paper_id"],
                 "context": context,
                 "datasets": paper["datasets"],
-                "datasets_mentioned": not unmentioned_datasets(paper),
+                "datasets_mentioned": len(found) == len(paper["datasets"]),
             }
         )
         heads.append(head_context(paper["text"], max_tokens, tokenizer))
-    lengths = count_tokens([record["context"] for record in records])
-    gold = [paper["datasets"] for paper in papers]
-    named = [mentioned_in_text(paper) for paper in papers]
+    contexts = [record["context"] for record in records]
+    lengths = count_tokens(contexts)
     stats = {
         "context_tokens_mean": round(statistics.fmean(lengths), 1),
         "context_tokens_max": max(lengths),
         "paper_tokens_mean": round(statistics.fmean(count_tokens([p["text"] for p in papers])), 1),
-        "evidence_recall": evidence_recall([r["context"] for r in records], gold),
+        "evidence_recall": evidence_recall(contexts, gold),
         "evidence_recall_head": evidence_recall(heads, gold),
-        "evidence_recall_of_mentioned": evidence_recall([r["context"] for r in records], named),
+        "evidence_recall_of_mentioned": evidence_recall(contexts, named),
         "evidence_recall_of_mentioned_head": evidence_recall(heads, named),
-        "creator_evidence_recall": creator_evidence_recall([r["context"] for r in records], gold),
+        "creator_evidence_recall": creator_evidence_recall(contexts, gold),
         "creator_evidence_recall_head": creator_evidence_recall(heads, gold),
         "papers_without_datasets": sum(not datasets for datasets in gold),
-        "text_mentions": mention_counts(papers),
+        "text_mentions": mention_counts(gold, named),
     }
     return records, stats

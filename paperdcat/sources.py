@@ -52,6 +52,12 @@ def read_papers(path: str) -> list[Paper]:
     return [validate_paper(row, f"{path}:{number}") for number, row in enumerate(read_jsonl(path), start=1)]
 
 
+def _required_path(params: DataParams, what: str = "") -> str:
+    if not params.path:
+        raise PaperdcatError(f"params.yaml: data.path: required for data.source {params.source!r}{what}")
+    return params.path
+
+
 def _generated(params: DataParams) -> list[Paper]:
     from paperdcat.generate import generate_corpus
 
@@ -59,9 +65,7 @@ def _generated(params: DataParams) -> list[Paper]:
 
 
 def _jsonl(params: DataParams) -> list[Paper]:
-    if not params.path:
-        raise PaperdcatError("params.yaml: data.path: required when data.source is 'jsonl'")
-    return read_papers(params.path)[: params.n_papers]
+    return read_papers(_required_path(params))[: params.n_papers]
 
 
 def _scirex(params: DataParams) -> list[Paper]:
@@ -113,12 +117,8 @@ def _metamine_paper(txt: Path, gold: Path) -> Paper:
 
 
 def _metamine(params: DataParams) -> list[Paper]:
-    if not params.path:
-        raise PaperdcatError(
-            "params.yaml: data.path: required for data.source 'metamine' "
-            "(a folder with txt_files/<Topic>/ and json_files/<Topic>/)"
-        )
-    return read_metamine(params.path, params.n_papers)
+    path = _required_path(params, " (a folder with txt_files/<Topic>/ and json_files/<Topic>/)")
+    return read_metamine(path, params.n_papers)
 
 
 SOURCES: dict[str, Callable[[DataParams], list[Paper]]] = {

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import paperdcat.scirex as scirex
-from paperdcat.context import mention_counts, unmentioned_datasets
+from paperdcat.context import mention_counts, mentioned_in_text, unmentioned_datasets
 from paperdcat.errors import PaperdcatError
 from paperdcat.params import DataParams, load_params
 from paperdcat.parse import format_answer
@@ -157,7 +157,7 @@ def test_mention_counts_on_a_hand_made_corpus():
         {"paper_id": "d", "text": "A theory paper.", "datasets": []},
     ]
     assert [unmentioned_datasets(paper) for paper in papers] == [[], ["MS MARCO"], ["COCO"], []]
-    assert mention_counts(papers) == {
+    assert mention_counts([p["datasets"] for p in papers], [mentioned_in_text(p) for p in papers]) == {
         "papers": 4,
         "papers_all_mentioned": 2,
         "papers_with_unmentioned": 2,
@@ -168,7 +168,8 @@ def test_mention_counts_on_a_hand_made_corpus():
 
 
 def test_mention_counts_over_the_scirex_file(scirex_papers):
-    assert mention_counts(scirex_papers) == {
+    named = [mentioned_in_text(p) for p in scirex_papers]
+    assert mention_counts([p["datasets"] for p in scirex_papers], named) == {
         "papers": 306,
         "papers_all_mentioned": 243,
         "papers_with_unmentioned": 63,
