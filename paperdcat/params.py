@@ -37,6 +37,25 @@ class DataParams(Section):
     seed: int = 42
     split: SplitParams = SplitParams()
 
+    def local_path(self, cwd: Path | None = None) -> Path | None:
+        """``data.path``, relative paths read from the project root.
+
+        ``dvc exp run --temp`` and queued experiments run in a copy under ``<project>/.dvc/tmp/exps/``,
+        where a path such as ``../shared/data/...`` would miss; there it is tried against the project too.
+        """
+        if self.path is None:
+            return None
+        path = Path(self.path).expanduser()
+        if path.is_absolute() or path.exists():
+            return path
+        here = (cwd or Path.cwd()).resolve()
+        for folder in here.parents:
+            if folder.parts[-3:] == (".dvc", "tmp", "exps"):
+                in_project = folder.parents[2] / path
+                if in_project.exists():
+                    return in_project
+        return path
+
 
 class ModelParams(Section):
     base: str = "smollm2-135m-instruct"
@@ -44,6 +63,9 @@ class ModelParams(Section):
 
 class PreprocessParams(Section):
     max_context_tokens: int = Field(512, ge=64)
+    strategy: Literal["evidence", "head"] = Field(
+        "evidence", description="context builder: evidence-bearing passages, or the first N tokens"
+    )
 
 
 class TokenizeParams(Section):
@@ -70,6 +92,7 @@ class TrainParams(Section):
     gradient_checkpointing: bool = False
     seed: int = 42
     logging_steps: int = Field(1, ge=1)
+    save_steps: int = Field(20, ge=1, description="checkpoint every N optimizer steps (resume point)")
     deepspeed: str | None = Field(None, description="DeepSpeed config used when launched on GPUs")
 
 

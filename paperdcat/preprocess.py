@@ -35,8 +35,11 @@ def split_papers(papers: Sequence[dict], seed: int, ratios: SplitParams) -> dict
     }
 
 
-def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[list[dict], dict[str, Any]]:
-    """Return processed records and statistics, including the evidence recall of both strategies.
+def build_contexts(
+    papers: Sequence[dict], tokenizer, max_tokens: int, strategy: str = "evidence"
+) -> tuple[list[dict], dict[str, Any]]:
+    """Return processed records and statistics, including the evidence recall of ``strategy`` and of the
+    first-N-tokens baseline (``*_head``).
 
     Each record says whether all its gold datasets are mentioned in the full text (``datasets_mentioned``),
     so that evaluate can also score over the papers whose evidence exists at all.
@@ -49,7 +52,8 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
     named = [mentioned_in_text(paper) for paper in papers]
     records, heads = [], []
     for paper, found in zip(track(papers, "building contexts"), named, strict=True):
-        context = build_context(paper["text"], max_tokens, count_tokens)
+        head = head_context(paper["text"], max_tokens, tokenizer)
+        context = head if strategy == "head" else build_context(paper["text"], max_tokens, count_tokens)
         records.append(
             {
                 "paper_id": paper["paper_id"],
@@ -58,7 +62,7 @@ def build_contexts(papers: Sequence[dict], tokenizer, max_tokens: int) -> tuple[
                 "datasets_mentioned": len(found) == len(paper["datasets"]),
             }
         )
-        heads.append(head_context(paper["text"], max_tokens, tokenizer))
+        heads.append(head)
     contexts = [record["context"] for record in records]
     lengths = count_tokens(contexts)
     stats = {

@@ -1,4 +1,7 @@
-"""The comparison of base and tuned: metrics/comparison.json, reports/report.md, a PNG chart and plot data."""
+"""The comparison of base and tuned: metrics/comparison.json, reports/report.md, a PNG chart and plot data.
+
+``reports/fields.csv`` is the per-field plot data for ``dvc plots``: long format, one row per field and model.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,11 @@ import pandas as pd
 
 from paperdcat.io import atomic_path, write_json, write_text
 from paperdcat.schema import DCAT_FIELDS, SHORT_NAME
+
+SCORES = ("precision", "recall", "f1")
+# DVC plots overwrite a datum's ``field``, ``filename`` and ``rev`` keys with their own, so the DCAT field
+# column must not be called ``field``.
+FIELD_SCORE_COLUMNS = ["dcat_field", "model", *SCORES]
 
 OVERALL = [
     ("datasets", "precision"),
@@ -87,6 +95,21 @@ def field_table(base: dict, tuned: dict, fields: Sequence[str] = DCAT_FIELDS) ->
     return pd.DataFrame(rows)
 
 
+def field_scores(base: dict, tuned: dict, fields: Sequence[str] = DCAT_FIELDS) -> pd.DataFrame:
+    """Long format: per field (in ``fields`` order), one row for base then one for tuned, with P, R and F1."""
+    rows = []
+    for field in fields:
+        name = SHORT_NAME[field]
+        scores = {"base": base["fields"].get(name), "tuned": tuned["fields"].get(name)}
+        if None in scores.values():
+            continue
+        rows.extend(
+            {"dcat_field": name, "model": model, **{key: score[key] for key in SCORES}}
+            for model, score in scores.items()
+        )
+    return pd.DataFrame(rows, columns=FIELD_SCORE_COLUMNS)
+
+
 def _summarise(datasets: list[dict]) -> str:
     if not datasets:
         return "(none)"
@@ -122,23 +145,29 @@ def examples_table(
 
 
 def bar_chart(fields: pd.DataFrame, path: Path) -> None:
+    """Grouped horizontal bars of F1 per field, base vs tuned, each bar labelled with its value."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    axes = fields.set_index("field")[["base F1", "tuned F1"]].plot.barh(
-        figsize=(7, 5), color=["#9aa5b1", "#2b6cb0"]
+    figure, axes = plt.subplots(figsize=(7, 1.2 + 0.42 * max(len(fields), 1)))
+    fields.set_index("field")[["base F1", "tuned F1"]].plot.barh(
+        ax=axes, width=0.8, color=["#9aa5b1", "#2b6cb0"]
     )
-    axes.set_xlim(0, 1)
+    for bars in axes.containers:
+        axes.bar_label(bars, fmt="%.2f", padding=2, fontsize=7)
+    axes.set_xlim(0, 1.08)
     axes.invert_yaxis()
     axes.set_xlabel("F1 over matched datasets")
-    axes.set_title("Per-field F1: base vs LoRA-tuned")
-    axes.legend(["base", "tuned"], loc="lower right")
-    plt.tight_layout()
+    axes.set_ylabel("DCAT field")
+    axes.set_title("Per-field F1: base vs LoRA-tuned", pad=24)
+    # above the plot, so that it never covers a bar
+    axes.legend(["base", "tuned"], loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    figure.tight_layout()
     with atomic_path(path) as tmp:
-        plt.savefig(tmp, format="png", dpi=120)
-    plt.close()
+        figure.savefig(tmp, format="png", dpi=120)
+    plt.close(figure)
 
 
 def write_report(
@@ -154,10 +183,8 @@ def write_report(
     annotated = annotated_fields(base_predictions)
     unscored = [SHORT_NAME[field] for field in DCAT_FIELDS if field not in annotated]
     fields = field_table(base, tuned, annotated)
-    long = fields.melt(id_vars="field", value_vars=["base F1", "tuned F1"], var_name="model", value_name="f1")
-    long["model"] = long["model"].str.removesuffix(" F1")
-    with atomic_path(reports_dir / "field_f1.csv") as tmp:
-        long.to_csv(tmp, index=False)
+    with atomic_path(reports_dir / "fields.csv") as tmp:
+        field_scores(base, tuned, annotated).to_csv(tmp, index=False)
     bar_chart(fields, reports_dir / "field_f1.png")
     text = "\n\n".join(
         [
@@ -172,7 +199,9 @@ def write_report(
             + (
                 f"\n\nNot annotated by this source, so not scored: {', '.join(unscored)}." if unscored else ""
             ),
-            "![Per-field F1](field_f1.png)",
+            "![Per-field F1](field_f1.png)\n\n"
+            "Plot data: `fields.csv` (precision, recall, F1 per field and model); "
+            "`dvc plots show` renders it with the loss curves.",
             "## Examples (gold vs base vs tuned)",
             examples_table(base_predictions, tuned_predictions).to_markdown(index=False),
         ]

@@ -303,8 +303,9 @@ def release_files(folder: Path | None = None) -> list[Path]:
 
 def load_scirex(params: DataParams) -> list[Paper]:
     """``data.source: scirex``: ``data.path``, else the downloaded release (train + dev + test)."""
-    if params.path:
-        return read_scirex(params.path, params.n_papers)
+    path = params.local_path()
+    if path is not None:
+        return read_scirex(path, params.n_papers)
     papers: list[Paper] = []
     for path in release_files():
         papers += read_scirex(path, params.n_papers - len(papers))

@@ -47,15 +47,16 @@ def validate_paper(record: Any, where: str) -> Paper:
     }
 
 
-def read_papers(path: str) -> list[Paper]:
+def read_papers(path: str | Path) -> list[Paper]:
     """Read a normalised corpus file, checking every line."""
     return [validate_paper(row, f"{path}:{number}") for number, row in enumerate(read_jsonl(path), start=1)]
 
 
-def _required_path(params: DataParams, what: str = "") -> str:
-    if not params.path:
+def _required_path(params: DataParams, what: str = "") -> Path:
+    path = params.local_path()
+    if path is None:
         raise PaperdcatError(f"params.yaml: data.path: required for data.source {params.source!r}{what}")
-    return params.path
+    return path
 
 
 def _generated(params: DataParams) -> list[Paper]:

@@ -1,9 +1,15 @@
 """LoRA fine-tuning with peft and the transformers Trainer: fp32 on CPU; bf16 (and DeepSpeed ZeRO-3 when
-``train.deepspeed`` names a config) when launched on GPUs. One code path for both."""
+``train.deepspeed`` names a config) when launched on GPUs. One code path for both.
+
+Checkpoints go every ``train.save_steps`` optimizer steps to a folder that DVC keeps between runs
+(``persist: true``); an interrupted run resumes from the last complete one when its inputs are the same."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import resource
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +54,9 @@ def training_arguments(params: TrainParams, output_dir: Path, has_eval: bool):
         data_seed=params.seed,
         logging_steps=params.logging_steps,
         eval_strategy="epoch" if has_eval else "no",
-        save_strategy="no",
+        save_strategy="steps",
+        save_steps=params.save_steps,
+        save_total_limit=2,
         report_to="none",
         bf16=on_gpu and torch.cuda.is_bf16_supported(),
         deepspeed=params.deepspeed if on_gpu else None,
@@ -59,22 +67,85 @@ def training_arguments(params: TrainParams, output_dir: Path, has_eval: bool):
     )
 
 
+SIGNATURE_FILE = "signature.json"
+TRAINER_STATE = "trainer_state.json"  # the Trainer writes it last: its presence marks a complete checkpoint
+
+
+def training_signature(base_dir: Path, tokenized_dir: Path, lora: LoraParams, params: TrainParams) -> str:
+    """A hash of everything a checkpoint depends on: params, tokenized data, base model config and size."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([lora.model_dump(), params.model_dump()], sort_keys=True).encode())
+    for path in sorted(tokenized_dir.rglob("*")):
+        if path.is_file():
+            digest.update(path.relative_to(tokenized_dir).as_posix().encode() + path.read_bytes())
+    for path in sorted(base_dir.iterdir()):
+        if path.is_file():
+            digest.update(f"{path.name}:{path.stat().st_size}".encode())
+    digest.update((base_dir / "config.json").read_bytes())
+    return digest.hexdigest()
+
+
+def checkpoint_to_resume(checkpoint_dir: Path, signature: str) -> Path | None:
+    """The last complete checkpoint of an interrupted run with the same signature, if any.
+
+    Checkpoints of any other run (other params or data) are deleted, so they can never be resumed.
+    """
+    signature_file = checkpoint_dir / SIGNATURE_FILE
+    if not signature_file.is_file() or signature_file.read_text().strip() != signature:
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        checkpoint_dir.mkdir(parents=True)
+        signature_file.write_text(signature + "\n")
+        return None
+    complete = [path for path in checkpoint_dir.glob("checkpoint-*") if (path / TRAINER_STATE).is_file()]
+    return max(complete, key=lambda path: int(path.name.rsplit("-", 1)[1]), default=None)
+
+
+def clear_checkpoints(checkpoint_dir: Path) -> None:
+    """After a finished run only the signature stays: nothing is left to resume."""
+    for path in checkpoint_dir.glob("checkpoint-*"):
+        shutil.rmtree(path)
+
+
+def step_aligned_dvclive_callback(live):
+    """transformers' DVCLiveCallback, with dvclive's step set to the Trainer's global step (train and eval
+    curves share one x axis), and able to replay a resumed checkpoint's log history."""
+    from transformers.integrations import DVCLiveCallback
+
+    class StepAlignedDVCLiveCallback(DVCLiveCallback):
+        def on_log(self, args, state, control, model=None, logs=None, **kwargs):
+            live.step = state.global_step
+            super().on_log(args, state, control, model=model, logs=logs, **kwargs)
+
+        def replay(self, args, history: list[dict[str, Any]]) -> None:
+            from transformers import TrainerControl, TrainerState
+
+            for entry in history:
+                logs = {key: value for key, value in entry.items() if key != "step"}
+                self.on_log(args, TrainerState(global_step=entry["step"]), TrainerControl(), logs=logs)
+
+    return StepAlignedDVCLiveCallback(live=live)
+
+
 def train_adapter(
     base_dir: Path,
     tokenized_dir: Path,
     adapter_dir: Path,
     live_dir: Path,
+    checkpoint_dir: Path,
     lora: LoraParams,
     params: TrainParams,
 ) -> dict[str, Any]:
-    """Train a LoRA adapter on the tokenized train split; write it (and the tokenizer) to ``adapter_dir``."""
+    """Train a LoRA adapter on the tokenized train split; write it (and the tokenizer) to ``adapter_dir``.
+
+    Resumes from the last complete checkpoint in ``checkpoint_dir`` left by an interrupted run of the same
+    signature."""
     import torch
     from datasets import load_from_disk
     from dvclive import Live
     from peft import get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer
-    from transformers.integrations import DVCLiveCallback
+    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, set_seed
 
+    set_seed(params.seed)  # before get_peft_model, which draws the LoRA initialisation
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     try:
@@ -88,27 +159,39 @@ def train_adapter(
         raise PaperdcatError(
             f"{tokenized_dir}: the train split is empty; raise data.n_papers or data.split.train"
         )
-    args = training_arguments(params, adapter_dir.parent / "checkpoints", eval_set is not None)
+    signature = training_signature(base_dir, tokenized_dir, lora, params)
+    resume_from = checkpoint_to_resume(checkpoint_dir, signature)
+    args = training_arguments(params, checkpoint_dir, eval_set is not None)
     live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
+    callback = step_aligned_dvclive_callback(live)
     trainer = Trainer(
         model=model,
         args=args,
         train_dataset=train_set,
         eval_dataset=eval_set,
         data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True),
-        callbacks=[DVCLiveCallback(live=live)],
+        callbacks=[callback],
     )
-    result = trainer.train()
+    start_step = 0
+    if resume_from is not None:
+        history = json.loads((resume_from / TRAINER_STATE).read_text())["log_history"]
+        start_step = int(resume_from.name.rsplit("-", 1)[1])
+        print(f"resuming from {resume_from} (step {start_step})")
+        callback.replay(args, history)
+    result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     with atomic_path(adapter_dir) as tmp:
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+    clear_checkpoints(checkpoint_dir)
     tokens_per_example = sum(len(ids) for ids in train_set["input_ids"]) / len(train_set)
-    examples_seen = trainer.state.global_step * params.batch_size * params.gradient_accumulation_steps
+    steps_run = trainer.state.global_step - start_step
+    examples_seen = steps_run * params.batch_size * params.gradient_accumulation_steps
     runtime = result.metrics["train_runtime"]
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     eval_losses = [entry["eval_loss"] for entry in trainer.state.log_history if "eval_loss" in entry]
     return {
         "steps": trainer.state.global_step,
+        "resumed_from_step": start_step,
         "examples": len(train_set),
         "train_loss": round(result.training_loss, 4),
         "final_loss": round(losses[-1], 4) if losses else None,

@@ -1,4 +1,4 @@
-"""report: comparison metrics, reports/report.md, the per-field F1 chart and its plot data."""
+"""report: comparison metrics, reports/report.md, the F1 chart (PNG) and plot data (reports/fields.csv)."""
 
 from pathlib import Path
 

@@ -1,4 +1,5 @@
-"""train: LoRA on the tokenized train split; writes models/adapter and dvclive training curves."""
+"""train: LoRA on the tokenized train split; writes models/adapter and dvclive training curves, and resumes
+from models/checkpoints after an interruption."""
 
 from pathlib import Path
 
@@ -16,6 +17,7 @@ def main() -> None:
         Path("data/tokenized"),
         Path("models/adapter"),
         Path("dvclive/train"),
+        Path("models/checkpoints"),
         params.lora,
         params.train,
     )

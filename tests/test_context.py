@@ -7,6 +7,8 @@ from paperdcat.context import (
     mentioned_in_text,
     split_units,
 )
+from paperdcat.generate import generate_corpus
+from paperdcat.preprocess import build_contexts
 
 PAPER = """Learning Sparse Detectors
 
@@ -129,3 +131,15 @@ def test_mentioned_in_text_keeps_the_datasets_the_full_text_names():
     paper = {"text": "We use the Stanford Question-\nAnswering Dataset.", "datasets": [squad, marco]}
     assert mentioned_in_text(paper) == [squad]
     assert evidence_recall(["we use ms marco"], [mentioned_in_text(paper)]) == 0.0
+
+
+def test_head_strategy_is_the_first_n_tokens_baseline(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    papers = generate_corpus(4, seed=1)
+    records, stats = build_contexts(papers, tokenizer, 128, "head")
+    assert [r["context"] for r in records] == [head_context(p["text"], 128, tokenizer) for p in papers]
+    assert stats["evidence_recall"] == stats["evidence_recall_head"]
+    evidence_records, _ = build_contexts(papers, tokenizer, 128, "evidence")
+    assert [r["context"] for r in evidence_records] != [r["context"] for r in records]

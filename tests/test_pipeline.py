@@ -6,31 +6,18 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 import yaml
+from commands import run
 
 REPO = Path(__file__).resolve().parents[1]
-GENERATED = ("metrics/", "reports/", "dvclive/", "dvc.lock")
+GENERATED = ("metrics/", "reports/", "dvclive/", "models/checkpoints/", "dvc.lock")
 pytestmark = pytest.mark.slow
-
-
-def run(args: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@t",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@t",
-        "DVC_NO_ANALYTICS": "1",
-        "HF_HUB_OFFLINE": "1",
-    }
-    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
 
 
 def tiny_params(model_dir: Path) -> dict:
@@ -120,10 +107,164 @@ def test_bad_params_fail_at_once_naming_the_key(workspace):
 
 
 def test_experiment_reruns_only_what_reads_the_param_and_metrics_diff_shows_it(workspace):
-    result = run(["dvc", "exp", "run", "-S", "lora.rank=2"], workspace)
+    result = run(
+        ["dvc", "exp", "run", "-S", "lora.rank=2", "-S", "lora.target_modules=[q_proj,v_proj]"], workspace
+    )
     ran = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running stage")}
     assert ran == {"train", "evaluate", "report"}
+    assert yaml.safe_load((workspace / "params.yaml").read_text())["lora"]["target_modules"] == [
+        "q_proj",
+        "v_proj",
+    ]
     diff = json.loads(run(["dvc", "metrics", "diff", "--json"], workspace).stdout)
-    assert "trainable_params" in diff["metrics/train.json"]
+    assert (
+        diff["metrics/train.json"]["trainable_params"]["new"]
+        < diff["metrics/train.json"]["trainable_params"]["old"]
+    )
     shown = json.loads(run(["dvc", "metrics", "show", "--json"], workspace).stdout)
     assert "tuned" in json.dumps(shown) and "creator" in json.dumps(shown)
+
+
+def leaf_keys(params: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        keys += leaf_keys(value, f"{name}.") if isinstance(value, dict) else [name]
+    return keys
+
+
+def test_changing_any_param_makes_exactly_the_stages_declaring_it_stale(workspace):
+    """Changing any key of params.yaml makes exactly the stages whose dvc.yaml `params` cover it stale."""
+    from dvc.repo import Repo
+
+    reset(workspace)
+    original = (workspace / "params.yaml").read_text()
+    declared = {
+        name: stage.get("params", [])
+        for name, stage in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"].items()
+    }
+    keys = leaf_keys(yaml.safe_load(original))
+    assert len(keys) >= 30
+    for key in keys:
+        params = yaml.safe_load(original)
+        *parents, leaf = key.split(".")
+        section = params
+        for parent in parents:
+            section = section[parent]
+        section[leaf] = [section[leaf], "changed"]  # any new value; validity is not DVC's concern
+        (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        with Repo(str(workspace)) as repo:  # a fresh Repo: no cached view of params.yaml
+            stale = {name.rsplit(":", 1)[-1] for name in repo.status()}  # nothing else changed since reset
+        readers = {
+            name
+            for name, groups in declared.items()
+            if any(key == g or key.startswith(f"{g}.") for g in groups)
+        }
+        assert readers, f"no stage declares {key}"
+        assert stale == readers, key
+    (workspace / "params.yaml").write_text(original)
+
+
+def reset(root: Path) -> None:
+    """Back to the committed state: params, lock and metrics from git, DVC outputs from the cache."""
+    run(["git", "checkout", "--", "."], root)
+    run(["dvc", "checkout", "--force"], root)
+
+
+def lock_hash(root: Path, stage: str, path: str) -> str:
+    lock = yaml.safe_load((root / "dvc.lock").read_text())
+    return next(out["md5"] for out in lock["stages"][stage]["outs"] if out["path"] == path)
+
+
+def scores(metrics: dict) -> dict:
+    """Metrics without the timing entries, which differ from run to run."""
+    return {key: value for key, value in metrics.items() if key not in {"sec_per_paper", "tokens_per_s"}}
+
+
+def test_adapter_travels_through_the_default_remote_and_evaluates_without_retraining(workspace):
+    reset(workspace)
+    run(["dvc", "push"], workspace)
+    storage = workspace.parent / "paperdcat-dvc-storage"  # the shipped remote: a folder beside the repo
+    stored = {path.name for path in storage.rglob("*.dir")}
+    assert lock_hash(workspace, "train", "models/adapter")[2:] in stored
+    assert lock_hash(workspace, "fetch", "models/base")[2:] not in stored  # push: false, rebuilt by fetch
+    assert lock_hash(workspace, "tokenize", "data/tokenized")[2:] not in stored
+
+    clone = workspace.parent / "clone"
+    run(["git", "clone", "-q", str(workspace), str(clone)], workspace.parent)
+    run(["dvc", "pull", "models/adapter"], clone)
+    for path in (workspace / "models/adapter").iterdir():
+        assert (clone / "models/adapter" / path.name).read_bytes() == path.read_bytes()
+    result = run(["dvc", "repro"], clone)
+    ran = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running stage")}
+    assert "train" not in ran and "evaluate" in ran
+    assert "up to date" in run(["dvc", "status"], clone).stdout
+    for name in ("base", "tuned"):
+        assert scores(read(clone, f"metrics/{name}.json")) == scores(read(workspace, f"metrics/{name}.json"))
+
+
+SCORE_COLUMNS = r"Experiment|lora\.rank|(base|tuned)\.(datasets|fields\.creator)\.f1"  # as in README
+
+
+def test_queued_grid_runs_and_exp_show_puts_params_beside_field_scores(workspace):
+    reset(workspace)
+    run(["dvc", "exp", "run", "--queue", "-S", "lora.rank=2,8"], workspace)
+    run(["dvc", "queue", "start", "-j", "1"], workspace)
+    deadline = time.monotonic() + 600
+    while re.search(r"\b(Queued|Running)\b", run(["dvc", "queue", "status"], workspace).stdout):
+        assert time.monotonic() < deadline, "the queue did not finish in 10 minutes"
+        time.sleep(2)
+    status = run(["dvc", "queue", "status"], workspace).stdout
+    assert status.count("Success") == 2, status
+    rows = json.loads(run(["dvc", "exp", "show", "--json"], workspace).stdout)
+    experiments = [exp for row in rows for exp in row.get("experiments") or []]
+    ranks = set()
+    for experiment in experiments:
+        data = experiment["revs"][0]["data"]
+        ranks.add(data["params"]["params.yaml"]["data"]["lora"]["rank"])
+        comparison = data["metrics"]["metrics/comparison.json"]["data"]
+        assert 0 <= comparison["tuned"]["fields"]["creator"]["f1"] <= 1
+        assert "metrics/tuned.json" not in data["metrics"]  # each score is shown once, in comparison.json
+    assert ranks == {2, 8}
+    assert "lora.rank" in run(["dvc", "exp", "show", "--only-changed", "--md"], workspace).stdout
+    table = run(["dvc", "exp", "show", "--md", "--drop", ".*", "--keep", SCORE_COLUMNS], workspace).stdout
+    header = [cell.strip() for cell in table.splitlines()[0].strip("|").split("|")]
+    assert header == [
+        "Experiment",
+        *(f"{model}.{key}" for model in ("base", "tuned") for key in ("datasets.f1", "fields.creator.f1")),
+        "lora.rank",
+    ]
+    assert {row.strip("|").split("|")[-1].strip() for row in table.splitlines()[2:]} >= {"2", "8"}
+    reset(workspace)
+
+
+def test_interrupted_train_resumes_from_its_last_checkpoint(workspace):
+    reset(workspace)
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    params["train"].update(max_steps=40, save_steps=4)
+    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    checkpoints = workspace / "models/checkpoints"
+    repro = subprocess.Popen(
+        ["dvc", "repro"],
+        cwd=workspace,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not any(checkpoints.glob("checkpoint-*/trainer_state.json")):
+        assert repro.poll() is None and time.monotonic() < deadline, "train ended before its first checkpoint"
+        time.sleep(0.05)
+    os.killpg(repro.pid, signal.SIGKILL)  # dvc and the stage process, mid-training
+    repro.wait()
+    assert not (workspace / "models/adapter").exists()
+
+    result = run(["dvc", "repro"], workspace)
+    resumed = re.search(r"resuming from models/checkpoints/checkpoint-(\d+)", result.stdout)
+    assert resumed and 4 <= int(resumed.group(1)) < 40
+    train = read(workspace, "metrics/train.json")
+    assert train["steps"] == 40 and train["resumed_from_step"] == int(resumed.group(1))
+    assert not any(checkpoints.glob("checkpoint-*"))  # a finished run leaves nothing to resume
+    steps = [line.split("\t")[0] for line in (workspace / "dvclive/train/plots/metrics/loss.tsv").open()]
+    assert steps[1:] == [str(step) for step in range(1, 41)]  # the curve of the first attempt is replayed
+    reset(workspace)
