@@ -37,7 +37,7 @@ class DataParams(Section):
     seed: int = 42
     split: SplitParams = SplitParams()
 
-    def local_path(self, cwd: Path | None = None) -> Path | None:
+    def local_path(self) -> Path | None:
         """``data.path``, relative paths read from the project root.
 
         ``dvc exp run --temp`` and queued experiments run in a copy under ``<project>/.dvc/tmp/exps/``,
@@ -48,8 +48,7 @@ class DataParams(Section):
         path = Path(self.path).expanduser()
         if path.is_absolute() or path.exists():
             return path
-        here = (cwd or Path.cwd()).resolve()
-        for folder in here.parents:
+        for folder in Path.cwd().resolve().parents:
             if folder.parts[-3:] == (".dvc", "tmp", "exps"):
                 in_project = folder.parents[2] / path
                 if in_project.exists():

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from paperdcat.errors import PaperdcatError
-from paperdcat.params import Params, Section, load_params
+from paperdcat.params import DataParams, Params, Section, load_params
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -78,3 +78,20 @@ def test_partial_file_takes_defaults_and_values(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(PaperdcatError, match="file not found"):
         load_params(tmp_path / "nope.yaml")
+
+
+def test_relative_data_path_is_read_from_the_project_in_dvc_temporary_experiments(tmp_path, monkeypatch):
+    corpus = tmp_path / "shared" / "train.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text("")
+    project = tmp_path / "work" / "repo"
+    temporary_copy = project / ".dvc" / "tmp" / "exps" / "standalone" / "tmp1a2b"
+    temporary_copy.mkdir(parents=True)
+    params = DataParams(source="jsonl", path="../../shared/train.jsonl")
+    monkeypatch.chdir(project)
+    assert params.local_path() == Path("../../shared/train.jsonl")
+    monkeypatch.chdir(temporary_copy)
+    assert params.local_path().resolve() == corpus.resolve()
+    assert DataParams(source="jsonl", path="../../shared/missing.jsonl").local_path() == Path(
+        "../../shared/missing.jsonl"
+    )
