@@ -95,18 +95,18 @@ def field_table(base: dict, tuned: dict, fields: Sequence[str] = DCAT_FIELDS) ->
     return pd.DataFrame(rows)
 
 
-def field_scores(base: dict, tuned: dict, fields: Sequence[str] = DCAT_FIELDS) -> pd.DataFrame:
-    """Long format: per field (in ``fields`` order), one row for base then one for tuned, with P, R and F1."""
-    rows = []
-    for field in fields:
-        name = SHORT_NAME[field]
-        scores = {"base": base["fields"].get(name), "tuned": tuned["fields"].get(name)}
-        if None in scores.values():
-            continue
-        rows.extend(
-            {"dcat_field": name, "model": model, **{key: score[key] for key in SCORES}}
-            for model, score in scores.items()
-        )
+def field_scores(fields: pd.DataFrame) -> pd.DataFrame:
+    """``field_table`` in long format: per field, one row for base then one for tuned, with P, R and F1."""
+    columns = dict(zip(SCORES, ("P", "R", "F1"), strict=True))
+    rows = [
+        {
+            "dcat_field": row["field"],
+            "model": model,
+            **{key: row[f"{model} {short}"] for key, short in columns.items()},
+        }
+        for row in fields.to_dict("records")
+        for model in ("base", "tuned")
+    ]
     return pd.DataFrame(rows, columns=FIELD_SCORE_COLUMNS)
 
 
@@ -184,7 +184,7 @@ def write_report(
     unscored = [SHORT_NAME[field] for field in DCAT_FIELDS if field not in annotated]
     fields = field_table(base, tuned, annotated)
     with atomic_path(reports_dir / "fields.csv") as tmp:
-        field_scores(base, tuned, annotated).to_csv(tmp, index=False)
+        field_scores(fields).to_csv(tmp, index=False)
     bar_chart(fields, reports_dir / "field_f1.png")
     text = "\n\n".join(
         [
