@@ -32,6 +32,12 @@ def main() -> None:
     parser.add_argument("--n-papers", type=int, default=160)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--budgets", type=int, nargs="+", default=[384, 512])
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=PreprocessParams.model_fields["cue_window_words"].default,
+        help="preprocess.cue_window_words for the evidence strategy",
+    )
     parser.add_argument("--model", type=Path, default=Path("models/base"))
     parser.add_argument("--out", type=Path, help="write the rows as JSON here")
     args = parser.parse_args()
@@ -42,7 +48,10 @@ def main() -> None:
     rows = []
     for budget in args.budgets:
         for strategy in STRATEGIES:
-            _, stats = build_contexts(papers, tokenizer, budget, strategy)
+            params = PreprocessParams(
+                max_context_tokens=budget, strategy=strategy, cue_window_words=args.window
+            )
+            _, stats = build_contexts(papers, tokenizer, params)
             rows.append(
                 {
                     "budget": budget,

@@ -5,8 +5,11 @@ the passages that carry dataset evidence, in this order of priority, until ``max
 the title and the start of the abstract; sentences with dataset cues in data/experiment sections, each
 followed by the reference entries it cites (where creators are written); the same for dataset cues
 elsewhere; other citing sentences of data sections with their entries; the rest of the abstract.
-Selection never looks at the gold; ``evidence_recall`` and ``creator_evidence_recall`` measure afterwards
-how many gold titles and creator names still occur in the context.
+A cue sentence is cut to the words around its cues, and inside each cue tier the sentences that bring a
+capitalised word not seen earlier in the tier come first: a paper repeats its dataset names, and one
+mention of each is what the model needs. Selection never looks at the gold; ``evidence_recall`` and
+``creator_evidence_recall`` measure afterwards how many gold titles and creator names still occur in the
+context.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from paperdcat.schema import ALIASES
 
@@ -25,7 +28,8 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'])")
 DATASET_CUE = re.compile(
     r"\b(?:data\s?sets?|corpus|corpora|benchmarks?|treebank|collection|annotated|released|available at|"
     r"download|train(?:ed|ing)? (?:on|set)|evaluat\w* on|test set|split|samples|images|sentences|"
-    r"utterances|graphs?|nodes|episodes|we use|conducted on|results on|experiments on)\b|https?://|doi",
+    r"utterances|graphs?|nodes|episodes|games|databases?|we use|conducted on|results on|experiments on)\b"
+    r"|https?://|doi",
     re.IGNORECASE,
 )
 DATA_SECTION = re.compile(r"data|experiment|evaluation|setup|benchmark|corpus|results", re.IGNORECASE)
@@ -35,6 +39,9 @@ NUMBERED_ENTRY = re.compile(r"^\[(\d+)\]")
 AUTHOR_YEAR_CITATION = re.compile(r"([A-Z][\w'\-]+)(?: et al\.| and [A-Z][\w'\-]+)?,? \(?((?:19|20)\d\d)")
 ENTRY_YEAR = re.compile(r"(?<![\w-])((?:19|20)\d\d)[a-z]?(?=[.)]|,? [A-Z])")
 SURNAME_WORD = re.compile(r"[A-Z][\w'\-]*[a-z][\w'\-]*")
+CAPITALISED_WORD = re.compile(r"(?<![\w-])[A-Z][\w-]*")
+WORD = re.compile(r"\S+")
+CUT = "..."
 
 
 def clean_text(text: str) -> str:
@@ -109,7 +116,44 @@ def _cited_keys(sentence: str) -> set[str]:
     return keys
 
 
-def _priority_tiers(units: Sequence[Unit]) -> list[list[Unit]]:
+def cue_window(text: str, window_words: int) -> str:
+    """The words within ``window_words`` of a dataset cue, cuts marked "..."; 0 keeps the whole sentence."""
+    words = list(WORD.finditer(text))
+    keep: set[int] = set()
+    for cue in DATASET_CUE.finditer(text) if window_words else ():
+        hit = [i for i, word in enumerate(words) if word.end() > cue.start() and word.start() < cue.end()]
+        keep.update(range(max(hit[0] - window_words, 0), min(hit[-1] + window_words + 1, len(words))))
+    if not keep or len(keep) == len(words):
+        return text
+    pieces = [CUT] if min(keep) > 0 else []
+    for i in sorted(keep):
+        if pieces and i - 1 not in keep and pieces[-1] != CUT:
+            pieces.append(CUT)
+        pieces.append(words[i].group())
+    if max(keep) < len(words) - 1:
+        pieces.append(CUT)
+    return " ".join(pieces)
+
+
+def _names(sentence: str) -> set[str]:
+    """Capitalised words after the first word of a sentence or window (sentence case says nothing)."""
+    return set(CAPITALISED_WORD.findall(sentence.removeprefix(CUT).strip().partition(" ")[2]))
+
+
+def _coverage_order(sentences: list[Unit]) -> list[Unit]:
+    """Sentences that bring a capitalised word not seen in an earlier one first, then the rest; each group
+    in the paper's order."""
+    seen: set[str] = set()
+    first, rest = [], []
+    for sentence in sentences:
+        names = _names(sentence.text) - seen
+        seen |= names
+        (first if names else rest).append(sentence)
+    return first + rest
+
+
+def _priority_tiers(units: Sequence[Unit], window_words: int) -> list[list[Unit]]:
+    original = {unit.index: unit for unit in units}
     references: dict[str, Unit] = {}
     for unit in units:
         if unit.kind == "reference":
@@ -121,39 +165,45 @@ def _priority_tiers(units: Sequence[Unit]) -> list[list[Unit]]:
         tier: list[Unit] = []
         for sentence in sentences:
             tier.append(sentence)
-            keys = _cited_keys(sentence.text)
+            keys = _cited_keys(original[sentence.index].text)  # a cue window may have cut the citation
             tier.extend(references[k] for k in sorted(keys) if k in references)
         return tier
 
     sentences = [u for u in units if u.kind == "sentence"]
     abstract = [u for u in sentences if u.section.lower().startswith("abstract")]
     rest = [u for u in sentences if u not in abstract]
-    cue = [u for u in rest if DATASET_CUE.search(u.text)]
+    cue = [replace(u, text=cue_window(u.text, window_words)) for u in rest if DATASET_CUE.search(u.text)]
+    cue_indices = {u.index for u in cue}
     citing_in_data_sections = [
-        u for u in rest if u not in cue and DATA_SECTION.search(u.section) and _cited_keys(u.text)
+        u
+        for u in rest
+        if u.index not in cue_indices and DATA_SECTION.search(u.section) and _cited_keys(u.text)
     ]
     title = [u for u in units if u.kind == "title"]
     return [
         title,
         abstract[:2],
-        with_cited([u for u in cue if DATA_SECTION.search(u.section)]),
-        with_cited([u for u in cue if not DATA_SECTION.search(u.section)]),
+        with_cited(_coverage_order([u for u in cue if DATA_SECTION.search(u.section)])),
+        with_cited(_coverage_order([u for u in cue if not DATA_SECTION.search(u.section)])),
         with_cited(citing_in_data_sections),
         abstract[2:],
     ]
 
 
-def build_context(text: str, max_tokens: int, count_tokens: Callable[[list[str]], list[int]]) -> str:
+def build_context(
+    text: str, max_tokens: int, count_tokens: Callable[[list[str]], list[int]], window_words: int
+) -> str:
     """Keep the evidence-bearing units of ``text`` within ``max_tokens``, in their original order.
 
-    ``count_tokens`` maps a list of strings to their token counts (the model's tokenizer, batched).
+    ``count_tokens`` maps a list of strings to their token counts (the model's tokenizer, batched);
+    ``window_words``: how many words a cue sentence keeps on each side of its cues (0: all).
     """
     units = split_units(clean_text(text))
-    tiers = _priority_tiers(units)
+    tiers = _priority_tiers(units, window_words)
     candidates = list(dict.fromkeys(unit.index for tier in tiers for unit in tier))
-    by_index = {unit.index: unit for unit in units}
+    by_index = {unit.index: unit for unit in units} | {unit.index: unit for tier in tiers for unit in tier}
     costs = dict(
-        zip(candidates, count_tokens([f"... {by_index[i].text}\n" for i in candidates]), strict=True)
+        zip(candidates, count_tokens([f"{CUT} {by_index[i].text}\n" for i in candidates]), strict=True)
     )
     headings = {unit.section: unit for unit in units if unit.kind == "heading"}
     heading_costs = dict(zip(headings, count_tokens([f"\n{h}\n" for h in headings]), strict=True))
@@ -190,9 +240,8 @@ def _render(units: Sequence[Unit]) -> str:
         ):
             lines[-1] += " " + unit.text
         else:
-            lines.append(
-                unit.text if unit.index == previous + 1 or unit.kind == "reference" else "... " + unit.text
-            )
+            adjacent = unit.index == previous + 1 or unit.kind == "reference" or unit.text.startswith(CUT)
+            lines.append(unit.text if adjacent else f"{CUT} {unit.text}")
         previous = unit.index
     return "\n".join(lines).strip()
 

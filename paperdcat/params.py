@@ -65,6 +65,9 @@ class PreprocessParams(Section):
     strategy: Literal["evidence", "head"] = Field(
         "evidence", description="context builder: evidence-bearing passages, or the first N tokens"
     )
+    cue_window_words: int = Field(
+        8, ge=0, description="evidence strategy: words a cue sentence keeps on each side of its cues (0: all)"
+    )
 
 
 class TokenizeParams(Section):
@@ -93,6 +96,9 @@ class TrainParams(Section):
     logging_steps: int = Field(1, ge=1)
     save_steps: int = Field(20, ge=1, description="checkpoint every N optimizer steps (resume point)")
     deepspeed: str | None = Field(None, description="DeepSpeed config used when launched on GPUs")
+    answer_start_weight: float = Field(
+        1.0, ge=1.0, description="loss weight of the first answer tokens, where the model decides [] or not"
+    )
 
 
 class EvaluateParams(Section):

@@ -15,7 +15,7 @@ from paperdcat.context import (
     mention_counts,
     mentioned_in_text,
 )
-from paperdcat.params import SplitParams
+from paperdcat.params import PreprocessParams, SplitParams
 from paperdcat.progress import track
 
 SPLITS = ("train", "val", "test")
@@ -36,10 +36,10 @@ def split_papers(papers: Sequence[dict], seed: int, ratios: SplitParams) -> dict
 
 
 def build_contexts(
-    papers: Sequence[dict], tokenizer, max_tokens: int, strategy: str = "evidence"
+    papers: Sequence[dict], tokenizer, params: PreprocessParams
 ) -> tuple[list[dict], dict[str, Any]]:
-    """Return processed records and statistics, including the evidence recall of ``strategy`` and of the
-    first-N-tokens baseline (``*_head``).
+    """Return processed records and statistics, including the evidence recall of ``params.strategy`` and
+    of the first-N-tokens baseline (``*_head``).
 
     Each record says whether all its gold datasets are mentioned in the full text (``datasets_mentioned``),
     so that evaluate can also score over the papers whose evidence exists at all.
@@ -52,8 +52,13 @@ def build_contexts(
     named = [mentioned_in_text(paper) for paper in papers]
     records, heads = [], []
     for paper, found in zip(track(papers, "building contexts"), named, strict=True):
-        head = head_context(paper["text"], max_tokens, tokenizer)
-        context = head if strategy == "head" else build_context(paper["text"], max_tokens, count_tokens)
+        head = head_context(paper["text"], params.max_context_tokens, tokenizer)
+        if params.strategy == "head":
+            context = head
+        else:
+            context = build_context(
+                paper["text"], params.max_context_tokens, count_tokens, params.cue_window_words
+            )
         records.append(
             {
                 "paper_id": paper["paper_id"],

@@ -14,9 +14,7 @@ def main() -> None:
     params = load_params()
     papers = read_papers("data/raw/papers.jsonl")
     tokenizer = AutoTokenizer.from_pretrained("models/base")
-    records, stats = build_contexts(
-        papers, tokenizer, params.preprocess.max_context_tokens, params.preprocess.strategy
-    )
+    records, stats = build_contexts(papers, tokenizer, params.preprocess)
     splits = split_papers(records, params.data.seed, params.data.split)
     for name in SPLITS:
         write_jsonl(f"data/processed/{name}.jsonl", splits[name])

@@ -2,13 +2,17 @@ from paperdcat.context import (
     build_context,
     clean_text,
     creator_evidence_recall,
+    cue_window,
     evidence_recall,
     head_context,
     mentioned_in_text,
     split_units,
 )
 from paperdcat.generate import generate_corpus
+from paperdcat.params import PreprocessParams
 from paperdcat.preprocess import build_contexts
+
+WINDOW = PreprocessParams().cue_window_words
 
 PAPER = """Learning Sparse Detectors
 
@@ -53,7 +57,7 @@ def test_units_recognise_headings_sentences_and_references():
 
 
 def test_context_keeps_evidence_and_cited_reference_within_budget():
-    context = build_context(PAPER, 60, count_words)
+    context = build_context(PAPER, 60, count_words, WINDOW)
     assert sum(count_words([line for line in context.split("\n") if line])) <= 60
     assert "COCO dataset [1]" in context and "https://cocodataset.org" in context
     assert "T. Lin, M. Maire" in context
@@ -62,7 +66,7 @@ def test_context_keeps_evidence_and_cited_reference_within_budget():
 
 
 def test_context_with_room_for_everything_keeps_the_order_of_the_paper():
-    context = build_context(PAPER, 10_000, count_words)
+    context = build_context(PAPER, 10_000, count_words, WINDOW)
     assert context.index("We propose") < context.index("PASCAL VOC") < context.index("COCO dataset")
     assert context.index("COCO dataset") < context.index("T. Lin")
 
@@ -72,7 +76,7 @@ def test_author_year_citations_pull_their_reference_entry():
         "T\n\nAbstract\nA.\n\n4 Experiments\nWe train on SQuAD (Rajpurkar et al., 2016).\n\nReferences\n"
         "Rajpurkar, P., Zhang, J. (2016). SQuAD: 100,000+ questions. EMNLP.\nOther, A. (2001). Filler. X.\n"
     )
-    context = build_context(paper, 40, count_words)
+    context = build_context(paper, 40, count_words, WINDOW)
     assert "Rajpurkar, P., Zhang, J." in context and "Filler" not in context
 
 
@@ -84,15 +88,49 @@ def test_initials_first_entries_and_multiword_surnames_are_found_by_citation():
         "G. B. Huang, M. Ramesh, T. Berg, et al. 2007. Labeled Faces in the Wild. Technical report.\n"
         "E. F. Tjong Kim Sang and F. De Meulder. 2003. Introduction to the CoNLL-2003 shared task. CoNLL.\n"
     )
-    context = build_context(paper, 80, count_words)
+    context = build_context(paper, 80, count_words, WINDOW)
     assert "G. B. Huang, M. Ramesh" in context and "F. De Meulder" in context
     assert "Filler" not in context and "It works" not in context
 
 
 def test_a_dataset_sentence_brings_its_reference_before_lower_priority_sentences():
-    context = build_context(PAPER, 50, count_words)
+    context = build_context(PAPER, 50, count_words, WINDOW)
     assert "COCO dataset [1]" in context and "T. Lin, M. Maire" in context
     assert "available at" not in context and "PASCAL VOC" not in context
+
+
+def test_cue_window_keeps_the_words_around_each_cue_and_marks_the_cuts():
+    sentence = (
+        "After a long warm up phase we train on the ImageNet dataset for ninety epochs with SGD and momentum."
+    )
+    assert cue_window(sentence, 2) == "... phase we train on the ImageNet dataset for ninety ..."
+    two_cues = "The first benchmark is small , but a lot of words sit here before the second corpus ends it ."
+    assert cue_window(two_cues, 1) == "... first benchmark is ... second corpus ends ..."
+    assert cue_window(sentence, 0) == sentence
+    assert cue_window("A sentence without any cue at all.", 2) == "A sentence without any cue at all."
+
+
+def test_a_cut_citation_still_brings_its_reference_entry():
+    paper = (
+        "T\n\nAbstract\nA.\n\n4 Experiments\nWe report results on CoNLL and then discuss at some length "
+        "how every single hyperparameter was chosen (Smith et al., 2010).\n\nReferences\n"
+        "Smith, J., Doe, A. (2010). The CoNLL shared task. CoNLL.\n"
+    )
+    context = build_context(paper, 30, count_words, 2)
+    assert "We report results on CoNLL and ..." in context and "hyperparameter" not in context
+    assert "Smith, J., Doe, A. (2010)" in context
+
+
+def test_within_a_cue_tier_a_new_name_beats_a_repeated_one():
+    paper = (
+        "T\n\nAbstract\nA.\n\n4 Datasets\nWe train on the SQuAD dataset. "
+        "The SQuAD dataset has questions. The dataset is split by article. We also use the TriviaQA dataset."
+    )
+    context = build_context(paper, 22, count_words, WINDOW)
+    assert "TriviaQA" in context and "We train on the SQuAD dataset" in context
+    assert "has questions" not in context and "split by article" not in context
+    in_order = build_context(paper, 10_000, count_words, WINDOW)
+    assert in_order.index("SQuAD dataset has") < in_order.index("TriviaQA")
 
 
 def test_head_context_cuts_at_the_token_budget():
@@ -138,8 +176,10 @@ def test_head_strategy_is_the_first_n_tokens_baseline(tiny_model_dir):
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     papers = generate_corpus(4, seed=1)
-    records, stats = build_contexts(papers, tokenizer, 128, "head")
+    records, stats = build_contexts(
+        papers, tokenizer, PreprocessParams(max_context_tokens=128, strategy="head")
+    )
     assert [r["context"] for r in records] == [head_context(p["text"], 128, tokenizer) for p in papers]
     assert stats["evidence_recall"] == stats["evidence_recall_head"]
-    evidence_records, _ = build_contexts(papers, tokenizer, 128, "evidence")
+    evidence_records, _ = build_contexts(papers, tokenizer, PreprocessParams(max_context_tokens=128))
     assert [r["context"] for r in evidence_records] != [r["context"] for r in records]
