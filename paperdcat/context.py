@@ -3,8 +3,10 @@
 A paper is far longer than the training window. Instead of cutting it at a fixed length, the builder keeps
 the passages that carry dataset evidence, in this order of priority, until ``max_context_tokens`` is spent:
 the title and the start of the abstract; sentences with dataset cues in data/experiment sections, each
-followed by the reference entries it cites (where creators are written); the same for dataset cues
-elsewhere; other citing sentences of data sections with their entries; the rest of the abstract.
+followed by the reference entries it cites (where creators are written); headings shaped like a dataset
+name (``MNLI``, ``SST-2``); the same for dataset cues elsewhere; other citing sentences of data sections with
+their entries; the rest of the abstract. A cue is a dataset word (``corpus``, ``evaluated on``, a URL) or
+a list of three or more capitalised names (``Set5, Set14, BSD100 and Urban100``).
 A cue sentence is cut to the words around its cues, and inside each cue tier the sentences that bring a
 capitalised word not seen earlier in the tier come first: a paper repeats its dataset names, and one
 mention of each is what the model needs. Selection never looks at the gold; ``evidence_recall`` and
@@ -32,6 +34,10 @@ DATASET_CUE = re.compile(
     r"|https?://|doi",
     re.IGNORECASE,
 )
+# "Set5, Set14, BSD100 and Urban100": three or more names in a list, the way results name their benchmarks.
+NAME_LIST = re.compile(r"(?<![\w-])[A-Z][\w-]*(?:, [A-Z][\w-]*)+,? and [A-Z][\w-]*")
+# A heading word shaped like a dataset name (MNLI, SST-2, CamVid), which a generic heading never has.
+NAME_LIKE = re.compile(r"\b(?:[A-Z]{2,}[\w-]*|[A-Za-z]+\d[\w-]*|[a-z]+[A-Z][\w-]*)")
 DATA_SECTION = re.compile(r"data|experiment|evaluation|setup|benchmark|corpus|results", re.IGNORECASE)
 REFERENCES_SECTION = re.compile(r"^(?:\d+\.?\s+)?(references|bibliography)\s*$", re.IGNORECASE)
 NUMBERED_CITATION = re.compile(r"\[(\d+(?:\s*[,–-]\s*\d+)*)\]")
@@ -116,11 +122,15 @@ def _cited_keys(sentence: str) -> set[str]:
     return keys
 
 
+def _cues(text: str) -> list[re.Match]:
+    return [*DATASET_CUE.finditer(text), *NAME_LIST.finditer(text)]
+
+
 def cue_window(text: str, window_words: int) -> str:
     """The words within ``window_words`` of a dataset cue, cuts marked "..."; 0 keeps the whole sentence."""
     words = list(WORD.finditer(text))
     keep: set[int] = set()
-    for cue in DATASET_CUE.finditer(text) if window_words else ():
+    for cue in _cues(text) if window_words else ():
         hit = [i for i, word in enumerate(words) if word.end() > cue.start() and word.start() < cue.end()]
         keep.update(range(max(hit[0] - window_words, 0), min(hit[-1] + window_words + 1, len(words))))
     if not keep or len(keep) == len(words):
@@ -172,7 +182,7 @@ def _priority_tiers(units: Sequence[Unit], window_words: int) -> list[list[Unit]
     sentences = [u for u in units if u.kind == "sentence"]
     abstract = [u for u in sentences if u.section.lower().startswith("abstract")]
     rest = [u for u in sentences if u not in abstract]
-    cue = [replace(u, text=cue_window(u.text, window_words)) for u in rest if DATASET_CUE.search(u.text)]
+    cue = [replace(u, text=cue_window(u.text, window_words)) for u in rest if _cues(u.text)]
     cue_indices = {u.index for u in cue}
     citing_in_data_sections = [
         u
@@ -180,10 +190,12 @@ def _priority_tiers(units: Sequence[Unit], window_words: int) -> list[list[Unit]
         if u.index not in cue_indices and DATA_SECTION.search(u.section) and _cited_keys(u.text)
     ]
     title = [u for u in units if u.kind == "title"]
+    named_headings = [u for u in units if u.kind == "heading" and NAME_LIKE.search(u.text)]
     return [
         title,
         abstract[:2],
         with_cited(_coverage_order([u for u in cue if DATA_SECTION.search(u.section)])),
+        named_headings,
         with_cited(_coverage_order([u for u in cue if not DATA_SECTION.search(u.section)])),
         with_cited(citing_in_data_sections),
         abstract[2:],
@@ -193,12 +205,13 @@ def _priority_tiers(units: Sequence[Unit], window_words: int) -> list[list[Unit]
 def build_context(
     text: str, max_tokens: int, count_tokens: Callable[[list[str]], list[int]], window_words: int
 ) -> str:
-    """Keep the evidence-bearing units of ``text`` within ``max_tokens``, in their original order.
+    """Keep the evidence-bearing units of ``text`` (cleaned by ``clean_text``) within ``max_tokens``, in
+    their original order.
 
     ``count_tokens`` maps a list of strings to their token counts (the model's tokenizer, batched);
     ``window_words``: how many words a cue sentence keeps on each side of its cues (0: all).
     """
-    units = split_units(clean_text(text))
+    units = split_units(text)
     tiers = _priority_tiers(units, window_words)
     candidates = list(dict.fromkeys(unit.index for tier in tiers for unit in tier))
     by_index = {unit.index: unit for unit in units} | {unit.index: unit for tier in tiers for unit in tier}
@@ -211,7 +224,7 @@ def build_context(
     spent = 0
     for index in candidates:
         unit = by_index[index]
-        heading = headings.get(unit.section)
+        heading = headings.get(unit.section) if unit.kind != "heading" else None
         extra = heading_costs[unit.section] if heading is not None and heading.index not in kept else 0
         if spent + costs[index] + extra > max_tokens:
             continue
@@ -247,8 +260,8 @@ def _render(units: Sequence[Unit]) -> str:
 
 
 def head_context(text: str, max_tokens: int, tokenizer) -> str:
-    """The baseline strategy: the first ``max_tokens`` tokens of the cleaned paper."""
-    ids = tokenizer(clean_text(text), add_special_tokens=False)["input_ids"][:max_tokens]
+    """The baseline strategy: the first ``max_tokens`` tokens of the (cleaned) paper."""
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"][:max_tokens]
     return tokenizer.decode(ids)
 
 
@@ -263,10 +276,10 @@ def is_mentioned(dataset: dict, haystack: str) -> bool:
     return any(name.strip() and normalise_mention(name) in haystack for name in names)
 
 
-def mentioned_in_text(paper: dict) -> list[dict]:
-    """The paper's gold datasets that its full (cleaned) text names: what any context could keep."""
-    haystack = normalise_mention(clean_text(paper["text"]))
-    return [dataset for dataset in paper["datasets"] if is_mentioned(dataset, haystack)]
+def mentioned_in_text(datasets: Sequence[dict], text: str) -> list[dict]:
+    """The gold ``datasets`` that the paper's full (cleaned) ``text`` names: what any context could keep."""
+    haystack = normalise_mention(text)
+    return [dataset for dataset in datasets if is_mentioned(dataset, haystack)]
 
 
 def evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dict]]) -> float | None:
@@ -290,12 +303,6 @@ def creator_evidence_recall(contexts: Sequence[str], gold: Sequence[Sequence[dic
                 total += 1
                 found += normalise_mention(name) in haystack
     return round(found / total, 4) if total else None
-
-
-def unmentioned_datasets(paper: dict) -> list[str]:
-    """Titles of the paper's gold datasets that its full text never names (title or alias)."""
-    named = mentioned_in_text(paper)
-    return [dataset.get("dcterms:title", "") for dataset in paper["datasets"] if dataset not in named]
 
 
 def mention_counts(gold: Sequence[Sequence[dict]], named: Sequence[Sequence[dict]]) -> dict[str, int]:

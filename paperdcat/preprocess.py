@@ -9,6 +9,7 @@ from typing import Any
 
 from paperdcat.context import (
     build_context,
+    clean_text,
     creator_evidence_recall,
     evidence_recall,
     head_context,
@@ -49,16 +50,15 @@ def build_contexts(
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
 
     gold = [paper["datasets"] for paper in papers]
-    named = [mentioned_in_text(paper) for paper in papers]
-    records, heads = [], []
-    for paper, found in zip(track(papers, "building contexts"), named, strict=True):
-        head = head_context(paper["text"], params.max_context_tokens, tokenizer)
+    named, records, heads = [], [], []
+    for paper in track(papers, "building contexts"):
+        text = clean_text(paper["text"])
+        found = mentioned_in_text(paper["datasets"], text)
+        head = head_context(text, params.max_context_tokens, tokenizer)
         if params.strategy == "head":
             context = head
         else:
-            context = build_context(
-                paper["text"], params.max_context_tokens, count_tokens, params.cue_window_words
-            )
+            context = build_context(text, params.max_context_tokens, count_tokens, params.cue_window_words)
         records.append(
             {
                 "paper_id": paper["paper_id"],
@@ -67,6 +67,7 @@ def build_contexts(
                 "datasets_mentioned": len(found) == len(paper["datasets"]),
             }
         )
+        named.append(found)
         heads.append(head)
     contexts = [record["context"] for record in records]
     lengths = count_tokens(contexts)

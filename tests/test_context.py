@@ -133,6 +133,27 @@ def test_within_a_cue_tier_a_new_name_beats_a_repeated_one():
     assert in_order.index("SQuAD dataset has") < in_order.index("TriviaQA")
 
 
+def test_a_list_of_names_is_a_cue_even_without_a_cue_word():
+    sentence = "It reaches 33.97dB, 29.96dB and 27.42dB on Set5, Set14, BSD100 and Urban100, respectively."
+    paper = f"T\n\nAbstract\nA.\n\n4 Results\nWe tune the model for a long time first. {sentence}"
+    context = build_context(paper, 20, count_words, 2)
+    assert "Set5, Set14, BSD100 and Urban100" in context and "tune the model" not in context
+    assert cue_window(sentence, 1) == "... on Set5, Set14, BSD100 and Urban100, respectively."
+    no_names = "Results improve, and then they plateau."
+    assert cue_window(no_names, 1) == no_names
+
+
+def test_a_heading_shaped_like_a_dataset_name_is_kept_without_its_section():
+    paper = (
+        "T\n\nAbstract\nA.\n\n4 Experiments\nWe evaluate on two tasks.\n\n"
+        "4.1 Related Work\nOthers exist.\n\nMNLI\nThe task is to predict entailment.\n\n"
+        "SST-2\nThe task is to predict sentiment.\n\nQuora Question Pairs\nThe task is paraphrase."
+    )
+    context = build_context(paper, 12, count_words, WINDOW)
+    assert "MNLI" in context and "SST-2" in context
+    assert "Related Work" not in context and "Quora" not in context and "predict" not in context
+
+
 def test_head_context_cuts_at_the_token_budget():
     class WordTokenizer:
         def __call__(self, text, add_special_tokens=False):
@@ -166,9 +187,9 @@ def test_creator_evidence_recall_counts_each_creator_name():
 def test_mentioned_in_text_keeps_the_datasets_the_full_text_names():
     squad = {"dcterms:title": "SQuAD1 1", "aliases": ["Stanford Question Answering Dataset"]}
     marco = {"dcterms:title": "MS MARCO", "aliases": []}
-    paper = {"text": "We use the Stanford Question-\nAnswering Dataset.", "datasets": [squad, marco]}
-    assert mentioned_in_text(paper) == [squad]
-    assert evidence_recall(["we use ms marco"], [mentioned_in_text(paper)]) == 0.0
+    text = clean_text("We use the Stanford Question-\nAnswering Dataset.")
+    assert mentioned_in_text([squad, marco], text) == [squad]
+    assert evidence_recall(["we use ms marco"], [mentioned_in_text([squad, marco], text)]) == 0.0
 
 
 def test_head_strategy_is_the_first_n_tokens_baseline(tiny_model_dir):

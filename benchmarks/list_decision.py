@@ -1,0 +1,171 @@
+"""Does the tuned model know when a paper uses more than one dataset? A probe of its list decision.
+
+    python -m benchmarks.list_decision [--run .] [--max-papers N] [--out decision.json]
+
+Reads a finished run (``data/processed/test.jsonl``, ``data/predictions/tuned.jsonl``, ``models/base``,
+``models/adapter``). For each test paper whose tuned answer holds a dataset object, it cuts the answer after
+that first object and compares the model's probability of closing the list (``]``) with that of opening a
+second object (``,{"title":"``): ``p_continue``, renormalised over the two. If the model knew, papers with
+several gold datasets would get a higher ``p_continue`` than papers with one. It then lets the model write the
+second object greedily and scores the answers cut to one and to two distinct datasets, which tells whether
+listing more would help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+
+from paperdcat.evaluate import load_base, with_adapter
+from paperdcat.io import read_jsonl
+from paperdcat.parse import parse_answer
+from paperdcat.progress import progress_bar
+from paperdcat.prompt import prompt_ids
+from paperdcat.schema import coerce_dataset
+from paperdcat.score import TITLE, score_papers
+
+SECOND_OBJECT = ',{"title":"'
+
+
+def first_object_end(answer: str) -> int | None:
+    """Index just past the first dataset object of a list answer, or None if there is none."""
+    start = answer.find("{")
+    if not answer.lstrip().startswith("[") or start < 0:
+        return None
+    try:
+        _, end = json.JSONDecoder().raw_decode(answer, start)
+    except json.JSONDecodeError:
+        return None
+    return end
+
+
+def objects_in(text: str) -> list[dict]:
+    """The complete objects of a list answer that may be cut anywhere, in order."""
+    decoder, objects, position = json.JSONDecoder(), [], text.find("{")
+    while position >= 0:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError:
+            break
+        if isinstance(value, dict):
+            objects.append(coerce_dataset(value, fill_missing=True))
+        position = text.find("{", end)
+    return objects
+
+
+def distinct(datasets: list[dict], limit: int) -> list[dict]:
+    seen, kept = set(), []
+    for dataset in datasets:
+        title = dataset[TITLE].casefold()
+        if title not in seen:
+            seen.add(title)
+            kept.append(dataset)
+    return kept[:limit]
+
+
+def answer_logprob(model, prompt: list[int], answer_ids: list[int]) -> float:
+    inputs = torch.tensor([prompt + answer_ids])
+    logits = model(inputs).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)
+    return logits.gather(1, torch.tensor(answer_ids)[:, None]).sum().item()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", type=Path, default=Path("."), help="a workspace after `dvc repro`")
+    parser.add_argument("--max-papers", type=int)
+    parser.add_argument("--second-tokens", type=int, default=48, help="new tokens for the second object")
+    parser.add_argument("--out", type=Path, help="write the per-paper rows as JSON here")
+    args = parser.parse_args()
+    records = {r["paper_id"]: r for r in read_jsonl(args.run / "data/processed/test.jsonl")}
+    predictions = read_jsonl(args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
+    model, tokenizer = load_base(args.run / "models/base")
+    model = with_adapter(model, args.run / "models/adapter")
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    rows = []
+    with progress_bar() as progress, torch.inference_mode():
+        task = progress.add_task("probing the list decision", total=len(predictions))
+        for prediction in predictions:
+            progress.advance(task)
+            record, cut = records[prediction["paper_id"]], first_object_end(prediction["raw"])
+            if cut is None:
+                continue
+            prompt, prefix = prompt_ids(tokenizer, record["context"]), prediction["raw"][:cut]
+
+            def ids(text: str) -> list[int]:
+                return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+            close = answer_logprob(model, prompt, ids(prefix + "]"))
+            more = answer_logprob(model, prompt, ids(prefix + SECOND_OBJECT))
+            output = model.generate(
+                torch.tensor([prompt + ids(prefix + SECOND_OBJECT)]),
+                max_new_tokens=args.second_tokens,
+                do_sample=False,
+                eos_token_id=end_of_turn,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+            forced = tokenizer.decode(output[0, len(prompt) :], skip_special_tokens=True)
+            rows.append(
+                {
+                    "paper_id": prediction["paper_id"],
+                    "gold_datasets": len(record["datasets"]),
+                    "p_continue": round(1 / (1 + math.exp(close - more)), 4),
+                    "forced": forced,
+                    "gold": record["datasets"],
+                    "answer": parse_answer(prediction["raw"])[0],
+                }
+            )
+    report(rows)
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1))
+
+
+def report(rows: list[dict]) -> None:
+    console = Console()
+    table = Table(title=f"p_continue after the first dataset ({len(rows)} papers)")
+    for column in ("gold datasets", "papers", "median", "max", "> 0.5"):
+        table.add_column(column, justify="right")
+    for label, group in (
+        ("1", [r for r in rows if r["gold_datasets"] == 1]),
+        ("2+", [r for r in rows if r["gold_datasets"] > 1]),
+    ):
+        values = [r["p_continue"] for r in group]
+        if values:
+            table.add_row(
+                label,
+                str(len(values)),
+                f"{statistics.median(values):.3f}",
+                f"{max(values):.3f}",
+                str(sum(v > 0.5 for v in values)),
+            )
+    console.print(table)
+    scores = Table(title="dataset identification if the answer were cut to")
+    for column in ("answer", "P", "R", "F1", "tp", "fp"):
+        scores.add_column(column, justify="right")
+    variants = {
+        "as generated": [(r["gold"], r["answer"]) for r in rows],
+        "1 dataset": [(r["gold"], distinct(objects_in(r["forced"]), 1)) for r in rows],
+        "2 distinct datasets": [(r["gold"], distinct(objects_in(r["forced"]), 2)) for r in rows],
+        "2 where gold has 2+ (oracle)": [
+            (r["gold"], distinct(objects_in(r["forced"]), 2 if r["gold_datasets"] > 1 else 1)) for r in rows
+        ],
+    }
+    for label, pairs in variants.items():
+        counts = score_papers(pairs)["datasets"]
+        scores.add_row(
+            label,
+            *(f"{counts[k]:.3f}" for k in ("precision", "recall", "f1")),
+            str(counts["tp"]),
+            str(counts["fp"]),
+        )
+    console.print(scores)
+
+
+if __name__ == "__main__":
+    main()
