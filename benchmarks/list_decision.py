@@ -8,7 +8,9 @@ that first object and compares the model's probability of closing the list (``]`
 second object (``,{"title":"``): ``p_continue``, renormalised over the two. If the model knew, papers with
 several gold datasets would get a higher ``p_continue`` than papers with one. It then lets the model write the
 second object greedily and scores the answers cut to one and to two distinct datasets, which tells whether
-listing more would help.
+listing more would help. First, without the model, it sorts every test paper by where the first dataset of
+the tuned answer comes from: a gold dataset, another name that the context holds, or a name the context does
+not hold; split by whether the context names any gold dataset at all.
 """
 
 from __future__ import annotations
@@ -23,15 +25,17 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from paperdcat.context import is_mentioned, normalise_mention
 from paperdcat.evaluate import load_base, with_adapter
 from paperdcat.io import read_jsonl
 from paperdcat.parse import parse_answer
 from paperdcat.progress import progress_bar
 from paperdcat.prompt import prompt_ids
 from paperdcat.schema import coerce_dataset
-from paperdcat.score import TITLE, score_papers
+from paperdcat.score import TITLE, match_datasets, score_papers
 
 SECOND_OBJECT = ',{"title":"'
+ORIGINS = ("gold", "other name in context", "not in context", "no dataset")
 
 
 def first_object_end(answer: str) -> int | None:
@@ -70,6 +74,29 @@ def distinct(datasets: list[dict], limit: int) -> list[dict]:
     return kept[:limit]
 
 
+def first_name_origin(record: dict, answer: list[dict]) -> tuple[bool, str]:
+    """Whether the context names a gold dataset, and which of ``ORIGINS`` the answer's first dataset is."""
+    haystack = normalise_mention(record["context"])
+    gold_in_context = any(is_mentioned(dataset, haystack) for dataset in record["datasets"])
+    if not answer:
+        return gold_in_context, ORIGINS[3]
+    if match_datasets(record["datasets"], answer[:1]):
+        return gold_in_context, ORIGINS[0]
+    title = answer[0][TITLE]
+    return gold_in_context, ORIGINS[1 if title.strip() and normalise_mention(title) in haystack else 2]
+
+
+def origin_table(origins: list[tuple[bool, str]]) -> Table:
+    table = Table(title=f"first dataset of the tuned answer ({len(origins)} papers)")
+    table.add_column("context names a gold dataset")
+    for origin in ORIGINS:
+        table.add_column(origin, justify="right")
+    for in_context in (True, False):
+        row = [origin for flag, origin in origins if flag == in_context]
+        table.add_row("yes" if in_context else "no", *(str(row.count(origin)) for origin in ORIGINS))
+    return table
+
+
 def answer_logprob(model, prompt: list[int], answer_ids: list[int]) -> float:
     inputs = torch.tensor([prompt + answer_ids])
     logits = model(inputs).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)
@@ -85,6 +112,8 @@ def main() -> None:
     args = parser.parse_args()
     records = {r["paper_id"]: r for r in read_jsonl(args.run / "data/processed/test.jsonl")}
     predictions = read_jsonl(args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
+    origins = [first_name_origin(records[p["paper_id"]], parse_answer(p["raw"])[0]) for p in predictions]
+    Console().print(origin_table(origins))
     model, tokenizer = load_base(args.run / "models/base")
     model = with_adapter(model, args.run / "models/adapter")
     end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
@@ -123,7 +152,11 @@ def main() -> None:
             )
     report(rows)
     if args.out:
-        args.out.write_text(json.dumps(rows, indent=1))
+        first_names = [
+            {"paper_id": p["paper_id"], "gold_in_context": flag, "origin": origin}
+            for p, (flag, origin) in zip(predictions, origins, strict=True)
+        ]
+        args.out.write_text(json.dumps({"first_names": first_names, "list_decision": rows}, indent=1))
 
 
 def report(rows: list[dict]) -> None:
