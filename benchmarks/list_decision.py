@@ -82,8 +82,7 @@ def first_name_origin(record: dict, answer: list[dict]) -> tuple[bool, str]:
         return gold_in_context, ORIGINS[3]
     if match_datasets(record["datasets"], answer[:1]):
         return gold_in_context, ORIGINS[0]
-    title = answer[0][TITLE]
-    return gold_in_context, ORIGINS[1 if title.strip() and normalise_mention(title) in haystack else 2]
+    return gold_in_context, ORIGINS[1 if is_mentioned(answer[0], haystack) else 2]
 
 
 def origin_table(origins: list[tuple[bool, str]]) -> Table:
@@ -112,7 +111,10 @@ def main() -> None:
     args = parser.parse_args()
     records = {r["paper_id"]: r for r in read_jsonl(args.run / "data/processed/test.jsonl")}
     predictions = read_jsonl(args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
-    origins = [first_name_origin(records[p["paper_id"]], parse_answer(p["raw"])[0]) for p in predictions]
+    answers = [parse_answer(p["raw"])[0] for p in predictions]
+    origins = [
+        first_name_origin(records[p["paper_id"]], a) for p, a in zip(predictions, answers, strict=True)
+    ]
     Console().print(origin_table(origins))
     model, tokenizer = load_base(args.run / "models/base")
     model = with_adapter(model, args.run / "models/adapter")
@@ -120,7 +122,7 @@ def main() -> None:
     rows = []
     with progress_bar() as progress, torch.inference_mode():
         task = progress.add_task("probing the list decision", total=len(predictions))
-        for prediction in predictions:
+        for prediction, answer in zip(predictions, answers, strict=True):
             progress.advance(task)
             record, cut = records[prediction["paper_id"]], first_object_end(prediction["raw"])
             if cut is None:
@@ -147,7 +149,7 @@ def main() -> None:
                     "p_continue": round(1 / (1 + math.exp(close - more)), 4),
                     "forced": forced,
                     "gold": record["datasets"],
-                    "answer": parse_answer(prediction["raw"])[0],
+                    "answer": answer,
                 }
             )
     report(rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.list_decision import SECOND_OBJECT, distinct, first_object_end, objects_in
+from benchmarks.list_decision import SECOND_OBJECT, distinct, first_name_origin, first_object_end, objects_in
 from paperdcat.parse import format_answer
 from paperdcat.schema import coerce_dataset
 
@@ -29,3 +29,17 @@ def test_objects_of_a_cut_answer_are_the_complete_ones() -> None:
 def test_distinct_drops_repeated_titles_before_it_counts() -> None:
     objects = objects_in('[{"title":"SQuAD"},{"title":"squad"},{"title":"TriviaQA"},{"title":"NQ"}]')
     assert [o["dcterms:title"] for o in distinct(objects, 2)] == ["SQuAD", "TriviaQA"]
+
+
+def test_the_first_name_is_sorted_by_where_it_comes_from() -> None:
+    record = {
+        "context": "We train on ImageNet and report results on CIFAR-10.",
+        "datasets": [{"dcterms:title": "CIFAR 10", "aliases": ["CIFAR-10"]}],
+    }
+    assert first_name_origin(record, objects_in('[{"title":"CIFAR-10"}]')) == (True, "gold")
+    assert first_name_origin(record, objects_in('[{"title":"ImageNet"},{"title":"CIFAR-10"}]')) == (
+        True,
+        "other name in context",
+    )
+    assert first_name_origin(record, objects_in('[{"title":"MNIST"}]')) == (True, "not in context")
+    assert first_name_origin({**record, "context": "We train on ImageNet."}, []) == (False, "no dataset")
