@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from transformers import AutoTokenizer
 
+from paperdcat.corpus.preprocess import build_contexts
+from paperdcat.corpus.sources import load_corpus
 from paperdcat.params import DataParams, PreprocessParams
-from paperdcat.preprocess import build_contexts
-from paperdcat.sources import load_corpus
 
 STRATEGIES = PreprocessParams.model_fields["strategy"].annotation.__args__
 

@@ -25,14 +25,14 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
-from paperdcat.context import is_mentioned, normalise_mention
-from paperdcat.evaluate import load_base, with_adapter
+from paperdcat.extraction.context import is_mentioned, normalise_mention
+from paperdcat.extraction.generation import load_base, with_adapter
+from paperdcat.extraction.parse import parse_answer
+from paperdcat.extraction.prompt import prompt_ids
 from paperdcat.io import read_jsonl
-from paperdcat.parse import parse_answer
 from paperdcat.progress import progress_bar
-from paperdcat.prompt import prompt_ids
 from paperdcat.schema import coerce_dataset
-from paperdcat.score import TITLE, match_datasets, score_papers
+from paperdcat.scoring.score import TITLE, match_datasets, score_papers
 
 SECOND_OBJECT = ',{"title":"'
 ORIGINS = ("gold", "other name in context", "not in context", "no dataset")

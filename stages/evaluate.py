@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from paperdcat.errors import cli_entry
-from paperdcat.evaluate import evaluate_both
 from paperdcat.io import read_jsonl, write_json, write_jsonl
 from paperdcat.params import load_params
+from paperdcat.scoring.evaluate import evaluate_both
 
 
 @cli_entry

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
+from paperdcat.corpus.sources import load_corpus
 from paperdcat.errors import cli_entry
 from paperdcat.io import write_jsonl
 from paperdcat.models import fetch_base_model
 from paperdcat.params import load_params
-from paperdcat.sources import load_corpus
 
 
 @cli_entry

@@ -2,11 +2,11 @@
 
 from transformers import AutoTokenizer
 
+from paperdcat.corpus.preprocess import SPLITS, build_contexts, split_papers
+from paperdcat.corpus.sources import read_papers
 from paperdcat.errors import cli_entry
 from paperdcat.io import write_json, write_jsonl
 from paperdcat.params import load_params
-from paperdcat.preprocess import SPLITS, build_contexts, split_papers
-from paperdcat.sources import read_papers
 
 
 @cli_entry

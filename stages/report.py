@@ -5,7 +5,7 @@ from pathlib import Path
 from paperdcat.errors import cli_entry
 from paperdcat.io import read_json, read_jsonl
 from paperdcat.params import load_params
-from paperdcat.report import write_report
+from paperdcat.scoring.report import write_report
 
 
 @cli_entry

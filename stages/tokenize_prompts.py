@@ -4,9 +4,9 @@ from datasets import DatasetDict
 from transformers import AutoTokenizer
 
 from paperdcat.errors import cli_entry
+from paperdcat.extraction.prompt import tokenize_records
 from paperdcat.io import atomic_path, read_jsonl, write_json
 from paperdcat.params import load_params
-from paperdcat.prompt import tokenize_records
 
 
 @cli_entry

@@ -6,7 +6,7 @@ from pathlib import Path
 from paperdcat.errors import cli_entry
 from paperdcat.io import write_json
 from paperdcat.params import load_params
-from paperdcat.train import train_adapter
+from paperdcat.training.train import train_adapter
 
 
 @cli_entry

@@ -27,9 +27,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny random Llama with a BPE tokenizer trained on generated papers: a local ``model.base``."""
     from tiny_model import build_tiny_model
 
-    from paperdcat.generate import generate_corpus
-    from paperdcat.parse import format_answer
-    from paperdcat.prompt import SYSTEM_PROMPT
+    from paperdcat.corpus.generated import generate_corpus
+    from paperdcat.extraction.parse import format_answer
+    from paperdcat.extraction.prompt import SYSTEM_PROMPT
 
     papers = generate_corpus(20, seed=0)
     corpus = [SYSTEM_PROMPT] + [p["text"] for p in papers] + [format_answer(p["datasets"]) for p in papers]

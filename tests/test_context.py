@@ -1,4 +1,6 @@
-from paperdcat.context import (
+from paperdcat.corpus.generated import generate_corpus
+from paperdcat.corpus.preprocess import build_contexts
+from paperdcat.extraction.context import (
     build_context,
     clean_text,
     creator_evidence_recall,
@@ -8,9 +10,7 @@ from paperdcat.context import (
     mentioned_in_text,
     split_units,
 )
-from paperdcat.generate import generate_corpus
 from paperdcat.params import PreprocessParams
-from paperdcat.preprocess import build_contexts
 
 WINDOW = PreprocessParams().cue_window_words
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from paperdcat.catalogue import AREAS, CATALOGUE, CatalogueEntry
-from paperdcat.generate import MAX_WORDS, MIN_WORDS, GeneratedPaper, generate_corpus, generate_paper
+from paperdcat.corpus.catalogue import AREAS, CATALOGUE, CatalogueEntry
+from paperdcat.corpus.generated import MAX_WORDS, MIN_WORDS, GeneratedPaper, generate_corpus, generate_paper
 from paperdcat.schema import ALIASES, DCAT_FIELDS, LIST_FIELDS, is_empty
 
 N_PAPERS = 80
@@ -85,7 +85,9 @@ def test_corpus_is_deterministic_and_prefix_stable(papers: list[GeneratedPaper])
 
 
 def test_corpus_does_not_depend_on_hash_seed() -> None:
-    code = "import json; from paperdcat.generate import generate_corpus as g; print(json.dumps(g(2, 5)))"
+    code = (
+        "import json; from paperdcat.corpus.generated import generate_corpus as g; print(json.dumps(g(2, 5)))"
+    )
     outputs = {
         subprocess.run(
             [sys.executable, "-c", code],

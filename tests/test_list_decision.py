@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.list_decision import SECOND_OBJECT, distinct, first_name_origin, first_object_end, objects_in
-from paperdcat.parse import format_answer
+from paperdcat.extraction.parse import format_answer
 from paperdcat.schema import coerce_dataset
 
 

@@ -32,7 +32,7 @@ def test_answer_start_weight_adds_only_the_first_answer_tokens_again():
     import torch
     from transformers.loss.loss_utils import ForCausalLMLoss
 
-    from paperdcat.train import ANSWER_START_TOKENS, answer_start_weighted_loss
+    from paperdcat.training.train import ANSWER_START_TOKENS, answer_start_weighted_loss
 
     torch.manual_seed(0)
     logits = torch.randn(2, 7, 11)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from paperdcat.parse import dataset_objects, format_answer, parse_answer
+from paperdcat.extraction.parse import dataset_objects, format_answer, parse_answer
 from paperdcat.schema import DCAT_FIELDS, coerce_dataset, empty_dataset
 
 

@@ -1,5 +1,5 @@
-from paperdcat.parse import format_answer, parse_answer
-from paperdcat.prompt import IGNORE_INDEX, prompt_ids, tokenize_records, training_example
+from paperdcat.extraction.parse import format_answer, parse_answer
+from paperdcat.extraction.prompt import IGNORE_INDEX, prompt_ids, tokenize_records, training_example
 
 DATASETS = [{"dcterms:title": "CIFAR-10", "dcterms:creator": ["A. Krizhevsky"], "dcterms:issued": "2009"}]
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import paperdcat.scirex as scirex
-from paperdcat.context import clean_text, mention_counts, mentioned_in_text
+import paperdcat.corpus.scirex as scirex
+from paperdcat.corpus.sources import load_corpus
 from paperdcat.errors import PaperdcatError
+from paperdcat.extraction.context import clean_text, mention_counts, mentioned_in_text
+from paperdcat.extraction.parse import format_answer
 from paperdcat.params import DataParams, load_params
-from paperdcat.parse import format_answer
-from paperdcat.sources import load_corpus
 
 BIDAF_ID = "007ab5528b3bd310a80d553cccad4b78dc496b02"  # line 3: Bi-Directional Attention Flow (Seo et al.)
 BIDAF_GOLD = [

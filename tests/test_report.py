@@ -7,8 +7,8 @@ import yaml
 
 from paperdcat.errors import PaperdcatError
 from paperdcat.io import atomic_path, read_json, read_jsonl, write_json
-from paperdcat.report import delta, write_report
-from paperdcat.score import score_papers
+from paperdcat.scoring.report import delta, write_report
+from paperdcat.scoring.score import score_papers
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE_DIR = ROOT / ".dvc" / "plots"

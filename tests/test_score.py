@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from paperdcat.schema import DCAT_FIELDS, FIELD_BY_SHORT_NAME, SHORT_NAME, empty_dataset
-from paperdcat.score import (
+from paperdcat.scoring.score import (
     Counts,
     main,
     match_datasets,

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from paperdcat.corpus.sources import read_papers
 from paperdcat.errors import PaperdcatError
 from paperdcat.models import load_source_model
-from paperdcat.sources import read_papers
 
 REPO = Path(__file__).resolve().parents[1]
 GOOD = {"paper_id": "p1", "text": "A paper.", "datasets": [{"title": "MNIST", "creator": "Y. LeCun"}]}

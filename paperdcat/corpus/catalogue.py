@@ -1,9 +1,10 @@
 """A catalogue of real, well-known machine-learning datasets with their public facts.
 
-The synthetic corpus (``paperdcat.generate``) draws the datasets its papers use from here, so every fact a
-generated paper states about a dataset (creators, year, DOI, landing page, description) is true. Creators are
-the first authors of the paper that introduced the dataset, spelled as published; DOIs are left empty unless
-well known (arXiv DOIs are used for arXiv papers). ``area`` groups entries for topic-coherent sampling.
+The synthetic corpus (``paperdcat.corpus.generated``) draws the datasets its papers use from here, so every
+fact a generated paper states about a dataset (creators, year, DOI, landing page, description) is true.
+Creators are the first authors of the paper that introduced the dataset, spelled as published; DOIs are left
+empty unless well known (arXiv DOIs are used for arXiv papers). ``area`` groups entries for topic-coherent
+sampling.
 """
 
 from __future__ import annotations

@@ -48,11 +48,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from paperdcat.corpus.sources import Paper, validate_paper
 from paperdcat.errors import PaperdcatError
 from paperdcat.io import atomic_path, read_jsonl
 from paperdcat.models import cache_dir
 from paperdcat.params import DataParams
-from paperdcat.sources import Paper, validate_paper
 
 RELEASE_URL = "https://github.com/allenai/SciREX/raw/master/scirex_dataset/release_data.tar.gz"
 RELEASE_FILES: tuple[str, ...] = ("train.jsonl", "dev.jsonl", "test.jsonl")

@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from paperdcat.context import (
+from paperdcat.extraction.context import (
     build_context,
     clean_text,
     creator_evidence_recall,

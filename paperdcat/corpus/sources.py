@@ -1,8 +1,9 @@
 """Corpus sources: each turns ``data.*`` params into normalised paper records (see paperdcat.schema).
 
-- ``generated``: the embedded corpus (paperdcat.generate).
+- ``generated``: the embedded corpus (paperdcat.corpus.generated).
 - ``jsonl``: a normalised corpus at ``data.path``.
-- ``scirex``: SciREX papers, text rebuilt from tokens, gold from its result relations (paperdcat.scirex).
+- ``scirex``: SciREX papers, text rebuilt from tokens, gold from its result relations
+  (paperdcat.corpus.scirex).
 - ``metamine``: the MetaMine layout at ``data.path``: ``txt_files/<Topic>/paper_N.txt`` beside
   ``json_files/<Topic>/paper_N.json`` (a JSON list of DCAT dataset objects; a single object is a list of
   one); ``paper_id`` is ``<Topic>/paper_N``. A text without a gold file is skipped, not taken as a paper
@@ -60,7 +61,7 @@ def _required_path(params: DataParams, what: str = "") -> Path:
 
 
 def _generated(params: DataParams) -> list[Paper]:
-    from paperdcat.generate import generate_corpus
+    from paperdcat.corpus.generated import generate_corpus
 
     return generate_corpus(params.n_papers, params.seed)
 
@@ -70,7 +71,7 @@ def _jsonl(params: DataParams) -> list[Paper]:
 
 
 def _scirex(params: DataParams) -> list[Paper]:
-    from paperdcat.scirex import load_scirex
+    from paperdcat.corpus.scirex import load_scirex
 
     return load_scirex(params)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paperdcat.parse import format_answer
+from paperdcat.extraction.parse import format_answer
 
 SYSTEM_PROMPT = (
     "You extract DCAT metadata of the datasets that a scientific paper uses in its own experiments. "

@@ -18,7 +18,7 @@ Decisions beyond that:
 Command line, for the MetaMine layout ``<Topic>/paper_N.json`` (one JSON list of dataset objects per
 paper)::
 
-    python -m paperdcat.score --gold GOLD_DIR --pred PRED_DIR --out metrics.json
+    python -m paperdcat.scoring.score --gold GOLD_DIR --pred PRED_DIR --out metrics.json
 
 The gold files define the paper set. A paper whose prediction file is missing is scored as an empty
 prediction, so all its gold datasets are false negatives, and counted in ``missing_predictions``: a model
@@ -48,8 +48,8 @@ from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
 from paperdcat.errors import PaperdcatError, cli_entry
+from paperdcat.extraction.parse import dataset_objects
 from paperdcat.io import write_json
-from paperdcat.parse import dataset_objects
 from paperdcat.schema import ALIASES, DCAT_FIELDS, LIST_FIELDS, SHORT_NAME, coerce_dataset, is_empty
 
 TITLE = "dcterms:title"
@@ -401,7 +401,9 @@ def print_table(metrics: Mapping[str, Any], title: str = "Scores") -> None:
 @cli_entry
 def main(argv: Sequence[str] | None = None) -> int:
     """Score a prediction folder against a gold folder; an unreadable gold file exits 1 with one line."""
-    parser = argparse.ArgumentParser(prog="python -m paperdcat.score", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m paperdcat.scoring.score", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--gold", type=Path, required=True, help="gold folder (<Topic>/paper_N.json)")
     parser.add_argument("--pred", type=Path, required=True, help="prediction folder, same layout")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")

@@ -1,6 +1,6 @@
 import torch
 
-from paperdcat.evaluate import LOOP_MAX_PERIOD, LOOP_WINDOW, repeating_rows
+from paperdcat.extraction.generation import LOOP_MAX_PERIOD, LOOP_WINDOW, repeating_rows
 
 PROMPT = list(range(100, 130))
 

@@ -1,4 +1,4 @@
-"""A deterministic synthetic corpus of papers that use real datasets from ``paperdcat.catalogue``.
+"""A deterministic synthetic corpus of papers that use real datasets from ``paperdcat.corpus.catalogue``.
 
 Paper ``i`` of ``generate_corpus(n, seed)`` depends only on ``(seed, i)``: raising ``n`` keeps the first
 papers identical. Each paper picks a research area, 0-4 catalogue datasets it uses, 1-3 distractor datasets
@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from paperdcat.catalogue import CATALOGUE, CatalogueEntry
+from paperdcat.corpus.catalogue import CATALOGUE, CatalogueEntry
 from paperdcat.schema import ALIASES, empty_dataset
 
 MIN_WORDS, MAX_WORDS = 1500, 3500

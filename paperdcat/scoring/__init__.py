@@ -1,0 +1,1 @@
+"""Scoring predictions against gold (field-level P/R/F1), evaluate (generate + score) and the report."""

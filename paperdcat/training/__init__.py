@@ -1,0 +1,1 @@
+"""LoRA fine-tuning with peft and the transformers Trainer."""
