@@ -398,24 +398,31 @@ def print_table(metrics: Mapping[str, Any], title: str = "Scores") -> None:
     Console().print(table)
 
 
-@cli_entry
-def main(argv: Sequence[str] | None = None) -> int:
-    """Score a prediction folder against a gold folder; an unreadable gold file exits 1 with one line."""
-    parser = argparse.ArgumentParser(
-        prog="python -m paperdcat.scoring.score", description=__doc__.split("\n")[0]
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gold", type=Path, required=True, help="gold folder (<Topic>/paper_N.json)")
     parser.add_argument("--pred", type=Path, required=True, help="prediction folder, same layout")
     parser.add_argument("--out", type=Path, required=True, help="metrics JSON to write")
     parser.add_argument("--title-threshold", type=float, default=85, help="fuzzy title match, 0-100")
     parser.add_argument("--item-threshold", type=float, default=90, help="fuzzy list item match, 0-100")
-    args = parser.parse_args(argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Score a prediction folder against a gold folder; an unreadable gold file exits 1 with one line."""
     metrics = score_dirs(
         args.gold, args.pred, title_threshold=args.title_threshold, item_threshold=args.item_threshold
     )
     write_json(args.out, metrics)  # atomic: temporary sibling, then os.replace
     print_table(metrics, title=f"{args.pred} vs {args.gold}")
     return 0
+
+
+@cli_entry
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m paperdcat.scoring.score", description=__doc__.split("\n")[0]
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":
