@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from paperdcat.extraction.context import is_mentioned, normalise_mention
-from paperdcat.extraction.generation import load_base, with_adapter
+from paperdcat.extraction.generation import load_model, with_adapter
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.prompt import prompt_ids
 from paperdcat.io import read_jsonl
@@ -116,7 +116,7 @@ def main() -> None:
         first_name_origin(records[p["paper_id"]], a) for p, a in zip(predictions, answers, strict=True)
     ]
     Console().print(origin_table(origins))
-    model, tokenizer = load_base(args.run / "models/base")
+    model, tokenizer = load_model(args.run / "models/base")
     model = with_adapter(model, args.run / "models/adapter")
     end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
     rows = []

@@ -4,6 +4,7 @@ from models/checkpoints after an interruption."""
 from pathlib import Path
 
 from paperdcat.errors import cli_entry
+from paperdcat.extraction.settings import ExtractionSettings, base_architecture
 from paperdcat.io import write_json
 from paperdcat.params import load_params
 from paperdcat.training.train import train_adapter
@@ -20,6 +21,12 @@ def main() -> None:
         Path("models/checkpoints"),
         params.lora,
         params.train,
+        ExtractionSettings(
+            context=params.preprocess,
+            max_seq_length=params.tokenize.max_seq_length,
+            base_model=params.model.base,
+            architecture=base_architecture(Path("models/base")),
+        ),
     )
     write_json("metrics/train.json", metrics)
     print(f"models/adapter: {metrics}")

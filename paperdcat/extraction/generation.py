@@ -6,10 +6,11 @@ similar length with the KV cache, and an early stop for rows caught in a repetit
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from paperdcat.extraction.prompt import prompt_ids
+from paperdcat.extraction.prompt import SYSTEM_PROMPT, prompt_ids
 from paperdcat.progress import progress_bar
 
 LOOP_WINDOW = 48
@@ -41,30 +42,42 @@ def _loop_stop(start: int):
     return StoppingCriteriaList([StopLoops()])
 
 
-def generate_answers(
-    model, tokenizer, contexts: Sequence[str], max_new_tokens: int, batch_size: int, description: str
-) -> tuple[list[str], dict[str, float]]:
-    """Generate one answer per context, batching prompts of similar length (left-padded, KV cache).
+@dataclass
+class Batch:
+    """One finished generation batch: the indices of its contexts, their answers and new-token counts."""
+
+    indices: list[int]
+    answers: list[str]
+    new_tokens: list[int]
+
+
+def generate_batches(
+    model,
+    tokenizer,
+    contexts: Sequence[str],
+    max_new_tokens: int,
+    batch_size: int,
+    system_prompt: str = SYSTEM_PROMPT,
+) -> Iterator[Batch]:
+    """Generate one answer per context, yielding batch by batch; prompts of similar length share a batch
+    (longest first, left-padded, KV cache), so little compute goes into padding.
 
     A row that falls into a repetition loop stops early (its answer stays unparsable), so that it does
     not hold its whole batch until ``max_new_tokens``.
     """
     import torch
 
-    prompts = [prompt_ids(tokenizer, context) for context in contexts]
+    prompts = [prompt_ids(tokenizer, context, system_prompt) for context in contexts]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
     stop_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
     stop_ids = {i for i in stop_ids if isinstance(i, int) and i >= 0}
     ends = stop_ids | ({tokenizer.pad_token_id} - {None})  # a row stopped early is padded afterwards
-    answers: list[str] = [""] * len(prompts)
-    generated_tokens = 0
     tokenizer.padding_side = "left"
-    start = time.perf_counter()
-    with progress_bar() as progress, torch.inference_mode():
-        task = progress.add_task(description, total=len(prompts))
+    with torch.inference_mode():
         for offset in range(0, len(order), batch_size):
-            batch = order[offset : offset + batch_size]
-            inputs = tokenizer.pad({"input_ids": [prompts[i] for i in batch]}, return_tensors="pt")
+            indices = order[offset : offset + batch_size]
+            inputs = tokenizer.pad({"input_ids": [prompts[i] for i in indices]}, return_tensors="pt")
+            inputs = inputs.to(model.device)
             output = model.generate(
                 **inputs,
                 max_new_tokens=max_new_tokens,
@@ -74,27 +87,60 @@ def generate_answers(
                 pad_token_id=tokenizer.pad_token_id,
                 stopping_criteria=_loop_stop(inputs["input_ids"].shape[1]),
             )
-            new_tokens = output[:, inputs["input_ids"].shape[1] :]
-            for row, index in zip(new_tokens.tolist(), batch, strict=True):
+            answers, counts = [], []
+            for row in output[:, inputs["input_ids"].shape[1] :].tolist():
                 length = next((n for n, token in enumerate(row) if token in ends), len(row))
-                generated_tokens += length
-                answers[index] = tokenizer.decode(row[:length], skip_special_tokens=True)
-            progress.advance(task, len(batch))
+                counts.append(length)
+                answers.append(tokenizer.decode(row[:length], skip_special_tokens=True))
+            yield Batch(indices, answers, counts)
+
+
+def generate_answers(
+    model,
+    tokenizer,
+    contexts: Sequence[str],
+    max_new_tokens: int,
+    batch_size: int,
+    description: str,
+    system_prompt: str = SYSTEM_PROMPT,
+) -> tuple[list[str], dict[str, float]]:
+    """All answers of ``generate_batches`` in context order, with a progress bar and speed figures."""
+    answers: list[str] = [""] * len(contexts)
+    generated_tokens = 0
+    start = time.perf_counter()
+    with progress_bar() as progress:
+        task = progress.add_task(description, total=len(contexts))
+        for batch in generate_batches(model, tokenizer, contexts, max_new_tokens, batch_size, system_prompt):
+            for index, answer in zip(batch.indices, batch.answers, strict=True):
+                answers[index] = answer
+            generated_tokens += sum(batch.new_tokens)
+            progress.advance(task, len(batch.indices))
     seconds = time.perf_counter() - start
     return answers, {
-        "sec_per_paper": round(seconds / max(len(prompts), 1), 3),
+        "sec_per_paper": round(seconds / max(len(contexts), 1), 3),
         "tokens_per_s": round(generated_tokens / seconds, 2) if seconds else 0.0,
-        "generated_tokens_mean": round(generated_tokens / max(len(prompts), 1), 1),
+        "generated_tokens_mean": round(generated_tokens / max(len(contexts), 1), 1),
     }
 
 
-def load_base(base_dir: Path):
+def inference_device_and_dtype():
+    """bf16 with SDPA attention on a GPU that supports it, fp32 on CPU (bf16 matmuls are slow or emulated
+    on most CPUs, and fp32 keeps CPU runs comparable across machines)."""
     import torch
+
+    if torch.cuda.is_available():
+        return torch.device("cuda"), torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.device("cpu"), torch.float32
+
+
+def load_model(folder: str | Path):
+    """(model, tokenizer) from a local folder or hub id, in eval mode on the inference device."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).eval()
-    return model, tokenizer
+    device, dtype = inference_device_and_dtype()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype, attn_implementation="sdpa")
+    return model.to(device).eval(), tokenizer
 
 
 def with_adapter(model, adapter_dir: Path):

@@ -16,18 +16,21 @@ SYSTEM_PROMPT = (
 IGNORE_INDEX = -100
 
 
-def prompt_messages(context: str) -> list[dict[str, str]]:
+def prompt_messages(context: str, system_prompt: str = SYSTEM_PROMPT) -> list[dict[str, str]]:
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system_prompt},
         {"role": "user", "content": f"Paper:\n{context}\n\nList the datasets this paper uses as JSON."},
     ]
 
 
-def prompt_ids(tokenizer, context: str) -> list[int]:
+def prompt_ids(tokenizer, context: str, system_prompt: str = SYSTEM_PROMPT) -> list[int]:
     """Token ids of the prompt up to and including the assistant header (what generation starts from)."""
     return list(
         tokenizer.apply_chat_template(
-            prompt_messages(context), add_generation_prompt=True, tokenize=True, return_dict=True
+            prompt_messages(context, system_prompt),
+            add_generation_prompt=True,
+            tokenize=True,
+            return_dict=True,
         )["input_ids"]
     )
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from paperdcat.extraction.generation import generate_answers, load_base, with_adapter
+from paperdcat.extraction.generation import generate_answers, load_model, with_adapter
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.scoring.score import score_papers
 
@@ -54,7 +54,7 @@ def evaluate_model(
 def evaluate_both(
     base_dir: Path, adapter_dir: Path, records: Sequence[dict], **options: Any
 ) -> dict[str, tuple[dict, list[dict]]]:
-    model, tokenizer = load_base(base_dir)
+    model, tokenizer = load_model(base_dir)
     results = {"base": evaluate_model(model, tokenizer, records, name="base", **options)}
     results["tuned"] = evaluate_model(
         with_adapter(model, adapter_dir), tokenizer, records, name="tuned", **options

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from paperdcat.errors import PaperdcatError
+from paperdcat.extraction.settings import ExtractionSettings, save_settings
 from paperdcat.io import atomic_path
 from paperdcat.params import LoraParams, TrainParams
 
@@ -166,8 +167,10 @@ def train_adapter(
     checkpoint_dir: Path,
     lora: LoraParams,
     params: TrainParams,
+    settings: ExtractionSettings,
 ) -> dict[str, Any]:
-    """Train a LoRA adapter on the tokenized train split; write it (and the tokenizer) to ``adapter_dir``.
+    """Train a LoRA adapter on the tokenized train split; write it, the tokenizer and the extraction
+    ``settings`` (``paperdcat.json``) to ``adapter_dir``.
 
     Resumes from the last complete checkpoint in ``checkpoint_dir`` left by an interrupted run of the same
     signature."""
@@ -217,6 +220,7 @@ def train_adapter(
     with atomic_path(adapter_dir) as tmp:
         trainer.model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
+        save_settings(settings, tmp)
     clear_checkpoints(checkpoint_dir)
     tokens_per_example = sum(len(ids) for ids in train_set["input_ids"]) / len(train_set)
     steps_run = trainer.state.global_step - start_step
