@@ -80,6 +80,13 @@ def coerce_dataset(obj: Mapping[str, Any], *, fill_missing: bool) -> dict[str, A
     return ordered
 
 
+def metamine_record(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset as MetaMine's files write it: every DCAT field under its prefixed name, in DCAT order,
+    ``""`` or ``[]`` when empty, no side fields."""
+    record = coerce_dataset(obj, fill_missing=True)
+    return {field: record[field] for field in DCAT_FIELDS}
+
+
 def empty_dataset() -> dict[str, Any]:
     return {field: [] if field in LIST_FIELDS else "" for field in DCAT_FIELDS}
 

@@ -8,13 +8,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from paperdcat.extraction.context import (
-    build_context,
     clean_text,
     creator_evidence_recall,
     evidence_recall,
     head_context,
     mention_counts,
     mentioned_in_text,
+    paper_context,
+    token_counter,
 )
 from paperdcat.params import PreprocessParams, SplitParams
 from paperdcat.progress import track
@@ -46,19 +47,14 @@ def build_contexts(
     so that evaluate can also score over the papers whose evidence exists at all.
     """
 
-    def count_tokens(texts: list[str]) -> list[int]:
-        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
-
+    count_tokens = token_counter(tokenizer)
     gold = [paper["datasets"] for paper in papers]
     named, records, heads = [], [], []
     for paper in track(papers, "building contexts"):
         text = clean_text(paper["text"])
         found = mentioned_in_text(paper["datasets"], text)
         head = head_context(text, params.max_context_tokens, tokenizer)
-        if params.strategy == "head":
-            context = head
-        else:
-            context = build_context(text, params.max_context_tokens, count_tokens, params.cue_window_words)
+        context = head if params.strategy == "head" else paper_context(text, tokenizer, params)
         records.append(
             {
                 "paper_id": paper["paper_id"],

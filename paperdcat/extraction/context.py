@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from paperdcat.params import PreprocessParams
 from paperdcat.schema import ALIASES
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
@@ -263,6 +264,23 @@ def head_context(text: str, max_tokens: int, tokenizer) -> str:
     """The baseline strategy: the first ``max_tokens`` tokens of the (cleaned) paper."""
     ids = tokenizer(text, add_special_tokens=False)["input_ids"][:max_tokens]
     return tokenizer.decode(ids)
+
+
+def token_counter(tokenizer) -> Callable[[list[str]], list[int]]:
+    """Batched token counts of strings under ``tokenizer`` (no special tokens)."""
+
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]] if texts else []
+
+    return count_tokens
+
+
+def paper_context(text: str, tokenizer, params: PreprocessParams) -> str:
+    """The model context of a cleaned paper under ``params.strategy``: the one builder that preprocess (for
+    training and evaluation) and extract (for users' papers) share."""
+    if params.strategy == "head":
+        return head_context(text, params.max_context_tokens, tokenizer)
+    return build_context(text, params.max_context_tokens, token_counter(tokenizer), params.cue_window_words)
 
 
 def normalise_mention(text: str) -> str:
