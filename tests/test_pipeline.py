@@ -268,3 +268,30 @@ def test_interrupted_train_resumes_from_its_last_checkpoint(workspace):
     steps = [line.split("\t")[0] for line in (workspace / "dvclive/train/plots/metrics/loss.tsv").open()]
     assert steps[1:] == [str(step) for step in range(1, 41)]  # the curve of the first attempt is replayed
     reset(workspace)
+
+
+def test_extract_on_the_trained_adapter_matches_evaluate_without_params_yaml(workspace, tmp_path):
+    """The adapter carries its context and prompt settings: run from a folder with no params.yaml on the
+    raw text of the test papers, extract gives exactly evaluate's tuned predictions."""
+    from paperdcat.schema import metamine_record
+
+    reset(workspace)
+    test_ids = [json.loads(line)["paper_id"] for line in (workspace / "data/processed/test.jsonl").open()]
+    raw = {p["paper_id"]: p for p in map(json.loads, (workspace / "data/raw/papers.jsonl").open())}
+    corpus = tmp_path / "test.jsonl"
+    corpus.write_text("".join(json.dumps(raw[paper_id]) + "\n" for paper_id in test_ids))
+    params = yaml.safe_load((workspace / "params.yaml").read_text())["evaluate"]
+    command = [
+        *("python", "-m", "paperdcat.extract", str(corpus), "--out", str(tmp_path / "out")),
+        *("--base", str(workspace / "models/base"), "--adapter", str(workspace / "models/adapter")),
+        *("--batch-size", str(params["batch_size"]), "--max-new-tokens", str(params["max_new_tokens"])),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    tuned = {
+        row["paper_id"]: row for row in map(json.loads, (workspace / "data/predictions/tuned.jsonl").open())
+    }
+    for paper_id in test_ids:
+        extracted = json.loads((tmp_path / "out" / f"{paper_id}.json").read_text())
+        assert extracted == [metamine_record(d) for d in tuned[paper_id]["datasets"]], paper_id
