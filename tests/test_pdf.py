@@ -141,11 +141,13 @@ def test_encrypted_pdf_needing_a_password_is_unreadable_and_an_empty_password_is
     assert paper_text(tmp_path / "open.pdf") == paper_text(source)
 
 
-def test_encrypted_pdf_also_refused_by_the_pypdf_fallback(pdfs, tmp_path):
+def test_pypdf_fallback_also_refuses_a_password_and_reads_an_empty_one(pdfs, tmp_path):
     write_encrypted_pdf(pdfs["numbered", 1], tmp_path / "locked.pdf", "secret")
     with pytest.raises(UnreadablePaper) as caught:
         pypdf_pages(tmp_path / "locked.pdf")
     assert caught.value.reason == "encrypted"
+    write_encrypted_pdf(pdfs["numbered", 1], tmp_path / "open.pdf", "")
+    assert pypdf_pages(tmp_path / "open.pdf") == pypdf_pages(pdfs["numbered", 1])
 
 
 def test_corrupt_truncated_and_empty_files_are_unreadable(pdfs, tmp_path):
