@@ -48,6 +48,14 @@ def test_clean_text_joins_hyphenation_and_drops_control_characters():
     assert clean_text("state-\nOf") == "state-\nOf"
 
 
+def test_clean_text_reads_pdfium_line_end_hyphen_marks_as_hyphen_and_line_break():
+    # pypdfium2's page text: U+FFFE replaces the hyphen and the line break; \x02 is the hyphen's own char
+    assert clean_text("the evalu\ufffeation of\r\ndata sets") == "the evaluation of\ndata sets"
+    assert clean_text("evalu\x02\r\nation and evalu\x02ation") == "evaluation and evaluation"
+    assert clean_text("state\ufffeOf the art") == clean_text("state-\nOf the art") == "state-\nOf the art"
+    assert "\ufffe" not in clean_text("end of a word\ufffe")
+
+
 def test_units_recognise_headings_sentences_and_references():
     units = split_units(clean_text(PAPER))
     assert units[0].kind == "title" and units[0].text == "Learning Sparse Detectors"

@@ -25,6 +25,11 @@ from paperdcat.params import PreprocessParams
 from paperdcat.schema import ALIASES
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\ufeff]")
+# PDFium's mark of a hyphen at a line end between two letters: U+FFFE in place of the "-" and the line break
+# in a page's text (FPDFText_GetText, pypdfium2's get_text_range), \x02 as the hyphen's own character
+# (FPDFText_GetUnicode). Read as "-" + line break, so that LINE_END_HYPHEN decides as for plain text
+# ("evalu-\nation" joined, "state-\nOf" kept).
+PDFIUM_HYPHEN = re.compile(r"[\x02\ufffe](?:\r\n|\r|\n)?")
 LINE_END_HYPHEN = re.compile(r"(\w)-\n(?=[a-z])")
 HEADING = re.compile(r"^(?:\d+(?:\.\d+)*\.?\s+)?[A-Z][\w\s&:,\-/()]{0,70}$")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\[(\"'])")
@@ -53,6 +58,7 @@ CUT = "..."
 
 def clean_text(text: str) -> str:
     """NFKC, no control characters, words split by a line-end hyphen joined, whitespace collapsed."""
+    text = PDFIUM_HYPHEN.sub("-\n", text)
     text = unicodedata.normalize("NFKC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = CONTROL_CHARS.sub("", text)
     text = LINE_END_HYPHEN.sub(r"\1", text)
@@ -71,6 +77,11 @@ class Unit:
     kind: str  # "title", "heading", "sentence" or "reference"
 
 
+def is_heading(line: str) -> bool:
+    """Whether a (stripped) line reads as a section heading: short, capitalised, no final full stop."""
+    return bool(HEADING.match(line)) and not line.endswith(".") and len(line.split()) <= 8
+
+
 def split_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     section = ""
@@ -82,7 +93,7 @@ def split_units(text: str) -> list[Unit]:
         if not units:
             units.append(Unit(0, "title", line, "title"))
             continue
-        if HEADING.match(line) and not line.endswith(".") and len(line.split()) <= 8:
+        if is_heading(line):
             section = line
             units.append(Unit(len(units), section, line, "heading"))
         elif REFERENCES_SECTION.match(section):
