@@ -9,6 +9,8 @@ use it to match titles, the model is never shown it as gold.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +34,14 @@ ALIASES = "aliases"
 # Local names ("title", "landingPage") are what the model writes in its compact answers.
 SHORT_NAME: dict[str, str] = {field: field.split(":", 1)[1] for field in DCAT_FIELDS}
 FIELD_BY_SHORT_NAME: dict[str, str] = {short: field for field, short in SHORT_NAME.items()}
+
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def normalize(text: str) -> str:
+    """NFKC, casefold, punctuation to spaces, spaces collapsed: the form every comparison starts from."""
+    return " ".join(_NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
 def field_for_key(key: str) -> str | None:

@@ -6,8 +6,17 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests run 2,000 examples; HYPOTHESIS_PROFILE=slow searches longer, =quick is for editing.
+settings.register_profile(
+    "paperdcat", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("slow", settings.get_profile("paperdcat"), max_examples=50_000)
+settings.register_profile("quick", settings.get_profile("paperdcat"), max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "paperdcat"))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from paperdcat.schema import DCAT_FIELDS, SHORT_NAME, coerce_dataset, field_for_key, is_empty
@@ -26,6 +27,21 @@ def dataset_objects(value: Any) -> list[dict[str, Any]] | None:
     if isinstance(value, list):
         return [item for item in value if isinstance(item, dict)]
     return None
+
+
+def load_json(path: Path) -> Any:
+    """The decoded JSON of a file; raises ``OSError`` or ``ValueError`` (bad JSON or encoding)."""
+    with path.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def read_dataset_objects(path: Path) -> list[dict[str, Any]] | None:
+    """The dataset objects of a MetaMine-layout file (``<Topic>/paper_N.json``), or ``None`` when the file
+    cannot be read or is not JSON of the right shape (a list, or a single object)."""
+    try:
+        return dataset_objects(load_json(path))
+    except (OSError, ValueError, RecursionError):
+        return None
 
 
 def _looks_like_answer(value: Any) -> bool:

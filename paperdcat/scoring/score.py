@@ -33,7 +33,6 @@ gold file are ignored and counted in ``extra_predictions``. A gold file that can
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import unicodedata
@@ -48,9 +47,17 @@ from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
 from paperdcat.errors import PaperdcatError, cli_entry
-from paperdcat.extraction.parse import dataset_objects
+from paperdcat.extraction.parse import dataset_objects, load_json, read_dataset_objects
 from paperdcat.io import write_json
-from paperdcat.schema import ALIASES, DCAT_FIELDS, LIST_FIELDS, SHORT_NAME, coerce_dataset, is_empty
+from paperdcat.schema import (
+    ALIASES,
+    DCAT_FIELDS,
+    LIST_FIELDS,
+    SHORT_NAME,
+    coerce_dataset,
+    is_empty,
+    normalize,
+)
 
 TITLE = "dcterms:title"
 _ISSUED = "dcterms:issued"
@@ -58,7 +65,6 @@ _DESCRIPTION = "dcterms:description"
 _VERSION = "dcterms:hasVersion"
 _URL_FIELDS = frozenset({"dcterms:identifier", "dcat:landingPage"})
 
-_NON_WORD = re.compile(r"[\W_]+")
 _YEAR = re.compile(r"(?<!\d)(?:1[89]|20)\d\d(?!\d)")
 _VERSION_PREFIX = re.compile(r"^(?:version|v)\s*(?=\d)")
 _URL_PREFIX = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?(?:(?:dx\.)?doi\.org/|doi:\s*)?")
@@ -67,11 +73,6 @@ _DESCRIPTION_MIN_F1 = 0.5
 
 
 # ---------------------------------------------------------------------------------------------- normalising
-
-
-def normalize(text: str) -> str:
-    """NFKC, casefold, punctuation to spaces, spaces collapsed: the form every comparison starts from."""
-    return " ".join(_NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).split())
 
 
 def url_key(text: str) -> str:
@@ -315,28 +316,15 @@ def score_papers(
 # ---------------------------------------------------------------------------------------------- folders
 
 
-def _read_json(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def _load_gold(path: Path) -> list[dict[str, Any]]:
     try:
-        objects = dataset_objects(_read_json(path))
+        objects = dataset_objects(load_json(path))
     except (OSError, ValueError) as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         reason = " ".join(str(error).split())  # one line, whatever the OS or decoder says
         raise PaperdcatError(f"cannot read gold file {path}: {reason}") from error
     if objects is None:
         raise PaperdcatError(f"cannot read gold file {path}: not a JSON list of dataset objects")
     return objects
-
-
-def _load_prediction(path: Path) -> list[dict[str, Any]] | None:
-    """The prediction's dataset objects, or ``None`` when the file is not valid JSON of the right shape."""
-    try:
-        return dataset_objects(_read_json(path))
-    except (OSError, ValueError, RecursionError):
-        return None
 
 
 def score_dirs(
@@ -360,7 +348,7 @@ def score_dirs(
         pred = None
         if not (pred_dir / relative).is_file():
             missing += 1
-        elif (pred := _load_prediction(pred_dir / relative)) is None:
+        elif (pred := read_dataset_objects(pred_dir / relative)) is None:
             invalid += 1
         papers.append((gold, pred or []))
     with_file = len(gold_files) - missing
