@@ -70,7 +70,7 @@ _LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
     "MUL": ("multilingual", "multiple", "multiple languages", "many languages", "mul"),
     "MYA": ("burmese", "my", "mya", "bur"),
     "NEP": ("nepali", "ne", "nep"),
-    "NLD": ("dutch", "nl", "nld", "dut"),
+    "NLD": ("dutch", "modern dutch", "nl", "nld", "dut"),
     "NOR": ("norwegian", "no", "nor"),
     "OCI": ("occitan", "oc", "oci"),
     "POL": ("polish", "pl", "pol"),
