@@ -1,7 +1,7 @@
 """``paperdcat extract INPUT... --out DIR``: run a trained adapter on PDFs, texts or a corpus JSONL.
 
-Exit status: 0 when at least one paper was extracted (or every paper already had its JSON), 1 when every
-paper failed, 2 for bad arguments (missing input, empty folder, unknown adapter or model)."""
+Exit status: 0 when at least one paper has its JSON (extracted now or kept from an earlier run), 1 when
+every paper failed, 2 for bad arguments (missing input, empty folder, unknown adapter or model)."""
 
 from __future__ import annotations
 
@@ -74,6 +74,5 @@ def run(args: argparse.Namespace) -> int:
     )
     if "shacl" in summary:
         print(f"SHACL: conforms {summary['shacl']['conforms']}")
-    if summary["extracted"] == 0 and summary["failures"] > 0:
-        return 1
-    return 0
+    succeeded = summary["extracted"] + summary["skipped_existing"]
+    return 1 if summary["failures"] and not succeeded else 0

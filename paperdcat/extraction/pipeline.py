@@ -91,6 +91,11 @@ def check_model_spec(flag: str, spec: str) -> None:
 def load_extractor(options: ExtractOptions):
     """(model, tokenizer, settings) for ``--model`` or ``--base`` + ``--adapter``; a missing or mismatched
     adapter is a BadArguments line."""
+    from transformers import AutoConfig
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # the run has its own bar; stderr keeps to error lines
+    transformers_logging.set_verbosity_error()
     if options.model:
         check_model_spec("--model", options.model)
         folder = Path(options.model).expanduser()
@@ -110,18 +115,21 @@ def load_extractor(options: ExtractOptions):
             "settings were saved); retrain it with `dvc repro train`"
         )
     check_model_spec("--base", options.base)
-    model, tokenizer = load_model(options.base)
-    try:
-        check_base(settings, architecture_of(model.config), adapter, options.base)
+    try:  # from the config alone, before any weight is loaded
+        check_base(settings, architecture_of(AutoConfig.from_pretrained(options.base)), adapter, options.base)
     except PaperdcatError as error:
         raise BadArguments(str(error)) from None
+    model, tokenizer = load_model(options.base)
     return with_adapter(model, adapter), tokenizer, settings
 
 
 def select_papers(options: ExtractOptions) -> list[PaperInput]:
-    papers = discover_inputs(list(options.inputs))
-    if options.shard:
-        papers = shard(papers, options.shard)
+    try:
+        papers = discover_inputs(list(options.inputs))
+        if options.shard:
+            papers = shard(papers, options.shard)
+    except PaperdcatError as error:
+        raise BadArguments(str(error)) from None
     reserved = [p.key for p in papers if p.key in RUN_FILES]
     if reserved:
         raise BadArguments(
