@@ -62,12 +62,14 @@ def deepspeed_ops() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory, tiny_model_dir) -> Path:
-    """The tiny configuration with the pipeline run up to tokenize, and the test DeepSpeed configs."""
+    """The tiny configuration on CPU with the pipeline run up to tokenize, and the test DeepSpeed configs."""
     root = tmp_path_factory.mktemp("paperdcat-scale")
     for name, config in TEST_CONFIGS.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(json.dumps(config, indent=2))
-    copy_project(root, tiny_params(tiny_model_dir))
+    params = tiny_params(tiny_model_dir)
+    params["train"]["device"] = "cpu"  # CPU processes over gloo, also where a GPU is visible
+    copy_project(root, params)
     run(["dvc", "repro", "tokenize"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "tokenized"], root)
