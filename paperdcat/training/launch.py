@@ -62,10 +62,12 @@ def world_size() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
-def use_cpu_accelerator(where: Placement) -> None:
-    """DeepSpeed picks its accelerator when first imported: on CPU processes it must be told (also on a
-    node that has GPUs but was asked for ``train.device: cpu``)."""
+def keep_to_cpu(where: Placement) -> None:
+    """For CPU processes, before torch touches CUDA: hide the GPUs (on a node that has some but was asked
+    for ``train.device: cpu``, accelerate would put each rank on one) and tell DeepSpeed, which picks its
+    accelerator when first imported."""
     if where.device == "cpu":
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
         os.environ["DS_ACCELERATOR"] = "cpu"
 
 
@@ -98,7 +100,7 @@ def launch(params: TrainParams, module: str) -> None:
 
     where = placement(params)
     check_launch(params, where)
-    use_cpu_accelerator(where)
+    keep_to_cpu(where)
     if where.device == "cpu":  # torchrun's default is 1 thread per process; share the cores instead
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // params.num_processes)))
     os.environ[LAUNCHER_PID] = str(os.getpid())  # torchrun's agent runs in this process

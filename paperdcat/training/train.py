@@ -20,7 +20,7 @@ from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.settings import ExtractionSettings, save_settings
 from paperdcat.io import atomic_path
 from paperdcat.params import LoraParams, TrainParams
-from paperdcat.training.launch import Placement, placement, under_launcher, use_cpu_accelerator, world_size
+from paperdcat.training.launch import Placement, keep_to_cpu, placement, under_launcher, world_size
 
 MODEL_COLUMNS = ["input_ids", "attention_mask", "labels"]
 
@@ -48,7 +48,7 @@ def process_state(where: Placement, deepspeed: bool) -> bool:
         return False
     from accelerate import PartialState
 
-    use_cpu_accelerator(where)
+    keep_to_cpu(where)
     if deepspeed:
         os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"  # accelerate starts deepspeed.comm over the backend
     PartialState(cpu=where.device == "cpu" and not deepspeed, backend=where.backend)
