@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -20,13 +22,27 @@ from rich.console import Console
 from rich.table import Table
 
 
-def run_timed(command: list[str]) -> tuple[float, str]:
+def run_timed(command: list[str], cwd: Path | None = None, timeout: float | None = None) -> tuple[float, str]:
+    """Wall time and stdout of ``command``; a failure or a timeout stops the benchmark with its output.
+
+    The command runs in a process group of its own, killed whole on a timeout or an interrupt (a stage
+    may have started processes of its own)."""
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException as error:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise SystemExit(f"{' '.join(command)} ran past {timeout:.0f} s:\n{stdout[-2000:]}") from None
+        raise
     elapsed = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    return elapsed, result.stdout
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{stdout[-2000:]}\n{stderr[-2000:]}")
+    return elapsed, stdout
 
 
 def main() -> None:

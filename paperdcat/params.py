@@ -95,7 +95,17 @@ class TrainParams(Section):
     seed: int = 42
     logging_steps: int = Field(1, ge=1)
     save_steps: int = Field(20, ge=1, description="checkpoint every N optimizer steps (resume point)")
-    deepspeed: str | None = Field(None, description="DeepSpeed config used when launched on GPUs")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto",
+        description="auto: CUDA GPUs when visible (nccl, one process per GPU), else CPU processes (gloo)",
+    )
+    num_processes: int = Field(
+        1, ge=1, description="training processes on this node; > 1 runs data parallel under torchrun"
+    )
+    deepspeed: str | None = Field(
+        None,
+        description="DeepSpeed config file; set: train runs under torchrun with DeepSpeed, on any device",
+    )
     answer_start_weight: float = Field(
         1.0, ge=1.0, description="loss weight of the first answer tokens, where the model decides [] or not"
     )

@@ -57,6 +57,8 @@ def test_repo_params_set_every_key_explicitly():
         ("evaluate: {title_match_threshold: 101}", "evaluate.title_match_threshold"),
         ("data: {source: arxiv}", "data.source: Input should be"),
         ("modle: {base: x}", "modle: unknown key"),
+        ("train: {num_processes: 0}", "train.num_processes: Input should be greater than or equal to 1"),
+        ("train: {device: gpu}", "train.device: Input should be 'auto', 'cpu' or 'cuda'"),
         ("lora: [1, 2", "not valid YAML"),
         ("- just a list", "expected a mapping"),
     ],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -14,36 +13,14 @@ from pathlib import Path
 import pytest
 import yaml
 from commands import run
+from project import REPO, copy_project, tiny_params
 
-REPO = Path(__file__).resolve().parents[1]
-GENERATED = ("metrics/", "reports/", "dvclive/", "models/checkpoints/", "dvc.lock")
 pytestmark = pytest.mark.slow
-
-
-def tiny_params(model_dir: Path) -> dict:
-    params = yaml.safe_load((REPO / "params.yaml").read_text())
-    params["data"].update(n_papers=12, split={"train": 0.5, "val": 0.17, "test": 0.33})
-    params["model"]["base"] = str(model_dir)
-    params["preprocess"]["max_context_tokens"] = 256
-    params["tokenize"]["max_seq_length"] = 1024
-    params["lora"]["rank"] = 4
-    params["train"].update(max_steps=3, gradient_accumulation_steps=1, logging_steps=1)
-    params["evaluate"].update(max_new_tokens=24, batch_size=4)
-    return params
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory, tiny_model_dir) -> Path:
-    root = tmp_path_factory.mktemp("paperdcat-repo")
-    listed = run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], REPO).stdout.split()
-    for name in listed:
-        if not name.startswith(GENERATED) and (REPO / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(REPO / name, root / name)
-    (root / "params.yaml").write_text(yaml.safe_dump(tiny_params(tiny_model_dir), sort_keys=False))
-    run(["git", "init", "-q"], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-qm", "tiny configuration"], root)
+    root = copy_project(tmp_path_factory.mktemp("paperdcat-repo"), tiny_params(tiny_model_dir))
     run(["dvc", "repro"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "repro"], root)

@@ -1,5 +1,6 @@
-"""LoRA fine-tuning with peft and the transformers Trainer: fp32 on CPU; bf16 (and DeepSpeed ZeRO-3 when
-``train.deepspeed`` names a config) when launched on GPUs. One code path for both.
+"""LoRA fine-tuning with peft and the transformers Trainer: fp32 on CPU, bf16 on GPUs; one process, or one
+rank of several under torchrun (DDP, or DeepSpeed when ``train.deepspeed`` names a config; see
+``paperdcat.training.launch``). One code path for all: only rank 0 writes the adapter, curves and metrics.
 
 Checkpoints go every ``train.save_steps`` optimizer steps to a folder that DVC keeps between runs
 (``persist: true``); an interrupted run resumes from the last complete one when its inputs are the same."""
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import resource
 import shutil
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +20,7 @@ from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.settings import ExtractionSettings, save_settings
 from paperdcat.io import atomic_path
 from paperdcat.params import LoraParams, TrainParams
+from paperdcat.training.launch import Placement, keep_to_cpu, placement, under_launcher, world_size
 
 MODEL_COLUMNS = ["input_ids", "attention_mask", "labels"]
 
@@ -33,13 +37,32 @@ def lora_config(params: LoraParams):
     )
 
 
-def training_arguments(params: TrainParams, output_dir: Path, has_eval: bool):
+def process_state(where: Placement, deepspeed: bool) -> bool:
+    """Create accelerate's process state for a torchrun worker, before the TrainingArguments; return
+    whether one was created.
+
+    Why here: without CUDA, accelerate picks no collective backend for DeepSpeed, so the Trainer would
+    believe it runs alone while DeepSpeed sees every rank (and its batch-size check fails). Created
+    first with the backend named, the state is the same for DDP and DeepSpeed, on CPU and GPU."""
+    if not under_launcher():
+        return False
+    from accelerate import PartialState
+
+    keep_to_cpu(where)
+    if deepspeed:
+        os.environ["ACCELERATE_USE_DEEPSPEED"] = "true"  # accelerate starts deepspeed.comm over the backend
+    PartialState(cpu=where.device == "cpu" and not deepspeed, backend=where.backend)
+    return True
+
+
+def training_arguments(
+    params: TrainParams, output_dir: Path, has_eval: bool, where: Placement, configured_state: bool
+):
+    """The Trainer's arguments; ``configured_state``: use the process state made by :func:`process_state`."""
     import torch
     from transformers import TrainingArguments
 
-    on_gpu = torch.cuda.is_available()
-    if params.deepspeed and on_gpu and not Path(params.deepspeed).is_file():
-        raise PaperdcatError(f"params.yaml: train.deepspeed: {params.deepspeed}: file not found")
+    on_gpu = where.device == "cuda"
     return TrainingArguments(
         output_dir=str(output_dir),
         num_train_epochs=params.epochs,
@@ -59,9 +82,11 @@ def training_arguments(params: TrainParams, output_dir: Path, has_eval: bool):
         save_steps=params.save_steps,
         save_total_limit=2,
         report_to="none",
-        bf16=on_gpu and torch.cuda.is_bf16_supported(),
-        deepspeed=params.deepspeed if on_gpu else None,
+        bf16=on_gpu and torch.cuda.is_bf16_supported(),  # the Trainer refuses bf16 on CPU: fp32 there
+        deepspeed=params.deepspeed,
         use_cpu=not on_gpu,
+        accelerator_config={"use_configured_state": configured_state},
+        ddp_find_unused_parameters=False,  # every LoRA weight takes part in every forward pass
         remove_unused_columns=False,
         dataloader_num_workers=0,
         disable_tqdm=False,
@@ -159,6 +184,47 @@ def step_aligned_dvclive_callback(live):
     return StepAlignedDVCLiveCallback(live=live)
 
 
+def lora_weights(model):
+    """The trained LoRA tensors as peft saves them; under ZeRO-3 each rank holds only its shards, so they
+    are gathered first (a collective: every rank calls this)."""
+    from peft import get_peft_model_state_dict
+
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if any(hasattr(parameter, "ds_id") for parameter in trainable):
+        import deepspeed
+
+        gathered = deepspeed.zero.GatheredParameters(trainable)
+    else:
+        gathered = nullcontext()
+    with gathered:
+        return {
+            name: tensor.detach().cpu().clone() for name, tensor in get_peft_model_state_dict(model).items()
+        }
+
+
+def weights_digest(weights: dict) -> str:
+    """A short sha256 of named tensors (names, shapes, dtypes and values), equal across ranks that agree."""
+    import torch
+
+    digest = hashlib.sha256()
+    for name in sorted(weights):
+        tensor = weights[name].contiguous()
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}".encode())
+        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def held_values(model) -> tuple[int, int]:
+    """(values of the trainable weights stored on this rank, values in all): below the total when ZeRO-3
+    shards them."""
+    local = total = 0
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            local += parameter.ds_tensor.numel() if hasattr(parameter, "ds_tensor") else parameter.numel()
+            total += getattr(parameter, "ds_numel", parameter.numel())
+    return local, total
+
+
 def train_adapter(
     base_dir: Path,
     tokenized_dir: Path,
@@ -173,20 +239,14 @@ def train_adapter(
     ``settings`` (``paperdcat.json``) to ``adapter_dir``.
 
     Resumes from the last complete checkpoint in ``checkpoint_dir`` left by an interrupted run of the same
-    signature."""
+    signature. Under torchrun every rank calls this; rank 0 alone writes files and its metrics count."""
     import torch
     from datasets import load_from_disk
-    from dvclive import Live
     from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, set_seed
 
-    set_seed(params.seed)  # before get_peft_model, which draws the LoRA initialisation
-    tokenizer = AutoTokenizer.from_pretrained(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
-    try:
-        model = get_peft_model(model, lora_config(lora))
-    except ValueError as error:
-        raise PaperdcatError(f"params.yaml: lora.target_modules: {str(error).splitlines()[0]}") from None
+    where = placement(params)
+    configured_state = process_state(where, params.deepspeed is not None)
     splits = load_from_disk(str(tokenized_dir))
     train_set = splits["train"].select_columns(MODEL_COLUMNS)
     eval_set = splits["val"].select_columns(MODEL_COLUMNS) if len(splits.get("val", [])) else None
@@ -194,37 +254,63 @@ def train_adapter(
         raise PaperdcatError(
             f"{tokenized_dir}: the train split is empty; raise data.n_papers or data.split.train"
         )
+    # Before the model: with a ZeRO-3 config in force, from_pretrained shards the weights as it loads them.
+    args = training_arguments(params, checkpoint_dir, eval_set is not None, where, configured_state)
+    if args.world_size != world_size():
+        raise PaperdcatError(
+            f"train: the Trainer sees {args.world_size} process(es) but {world_size()} were launched"
+        )
+    main_process = args.process_index == 0
+    set_seed(params.seed)  # before get_peft_model, which draws the LoRA initialisation
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
+    try:
+        model = get_peft_model(model, lora_config(lora))
+    except ValueError as error:
+        raise PaperdcatError(f"params.yaml: lora.target_modules: {str(error).splitlines()[0]}") from None
+    trainable_params = held_values(model)[1]
     signature = training_signature(base_dir, tokenized_dir, lora, params)
-    resume_from = checkpoint_to_resume(checkpoint_dir, signature)
-    args = training_arguments(params, checkpoint_dir, eval_set is not None)
-    live = Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None)
-    callback = step_aligned_dvclive_callback(live)
+    with args.main_process_first(local=False):  # rank 0 clears stale checkpoints before the others look
+        resume_from = checkpoint_to_resume(checkpoint_dir, signature)
+    callbacks = []
+    if main_process:
+        from dvclive import Live
+
+        callbacks.append(
+            step_aligned_dvclive_callback(Live(str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None))
+        )
     trainer = Trainer(
         model=model,
         args=args,
         train_dataset=train_set,
         eval_dataset=eval_set,
         data_collator=DataCollatorForSeq2Seq(tokenizer, label_pad_token_id=-100, padding=True),
-        callbacks=[callback],
+        callbacks=callbacks,
         compute_loss_func=(
             answer_start_weighted_loss(params.answer_start_weight) if params.answer_start_weight > 1 else None
         ),
     )
     start_step = 0
     if resume_from is not None:
-        history = json.loads((resume_from / TRAINER_STATE).read_text())["log_history"]
         start_step = checkpoint_step(resume_from)
-        print(f"resuming from {resume_from} (step {start_step})")
-        callback.replay(args, history)
+        if main_process:
+            print(f"resuming from {resume_from} (step {start_step})")
+            callbacks[0].replay(args, json.loads((resume_from / TRAINER_STATE).read_text())["log_history"])
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
-    with atomic_path(adapter_dir) as tmp:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        save_settings(settings, tmp)
-    clear_checkpoints(checkpoint_dir)
+    report_rank(trainer, where, params)
+    # save_model, not model.save_pretrained: under ZeRO-3 it gathers the shards (every rank takes part);
+    # save_pretrained would write each rank's empty placeholders.
+    with atomic_path(adapter_dir) if main_process else nullcontext() as tmp:
+        trainer.save_model(str(tmp) if tmp else None)
+        if main_process:
+            (tmp / "training_args.bin").unlink(missing_ok=True)  # a pickle of this run's arguments
+            tokenizer.save_pretrained(tmp)
+            save_settings(settings, tmp)
+    if main_process:
+        clear_checkpoints(checkpoint_dir)
     tokens_per_example = sum(len(ids) for ids in train_set["input_ids"]) / len(train_set)
     steps_run = trainer.state.global_step - start_step
-    examples_seen = steps_run * params.batch_size * params.gradient_accumulation_steps
+    examples_seen = steps_run * params.batch_size * params.gradient_accumulation_steps * args.world_size
     runtime = result.metrics["train_runtime"]
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     eval_losses = [entry["eval_loss"] for entry in trainer.state.log_history if "eval_loss" in entry]
@@ -232,11 +318,27 @@ def train_adapter(
         "steps": trainer.state.global_step,
         "resumed_from_step": start_step,
         "examples": len(train_set),
+        "processes": args.world_size,
         "train_loss": round(result.training_loss, 4),
         "final_loss": round(losses[-1], 4) if losses else None,
         "eval_loss": round(eval_losses[-1], 4) if eval_losses else None,
         "runtime_s": round(runtime, 1),
         "tokens_per_s": round(tokens_per_example * examples_seen / runtime, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "trainable_params": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "trainable_params": trainable_params,
     }
+
+
+def report_rank(trainer, where: Placement, params: TrainParams) -> None:
+    """One line per rank: what it ran on and a digest of its trained LoRA weights (equal on every rank of
+    a data-parallel run; a rank that trained on its own would differ), and how much of them it holds."""
+    local, total = held_values(trainer.model)
+    digest = weights_digest(lora_weights(trainer.model))
+    if params.deepspeed:
+        engine = f"DeepSpeed {Path(params.deepspeed).name}"
+    else:
+        engine = "DDP" if trainer.args.world_size > 1 else "single process"
+    print(
+        f"rank {trainer.args.process_index} of {trainer.args.world_size} ({where.device}, {engine}): "
+        f"LoRA weights {digest}, {local} of {total} values held here"
+    )
