@@ -6,8 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Property tests: `ci` (the default) runs 2,000 examples per test, `slow` ten times as many
+# (HYPOTHESIS_PROFILE=slow python -m pytest tests/test_properties.py). No deadline: the first examples
+# pay for imports and caches, and a loaded CI machine must not turn time into failures.
+settings.register_profile("ci", max_examples=2_000, deadline=None)
+settings.register_profile("slow", max_examples=20_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

@@ -133,6 +133,26 @@ def test_objects_repeated_by_a_loop_are_salvaged_and_the_copies_are_false_positi
     assert (counts.tp, counts.fp, counts.fn) == (1, 29, 0)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[{"title":"Penn Treebank","description":"trees, written as [] and [{}], cut h',
+        '[{"title":"A"},{"title":"B","keyword":["[]',
+    ],
+)
+def test_brackets_in_a_cut_string_are_no_strict_answer(text: str) -> None:
+    """Regression (found by test_properties): the scan resumed inside the cut string and read its ``[]``
+    as a valid empty answer, so the answer was lost and counted as strictly valid."""
+    answer = parse_answer(text)
+    assert not answer.valid and answer.repaired
+    assert answer.datasets[0]["dcterms:title"] in {"Penn Treebank", "A"}
+
+
+def test_broken_json_after_a_cut_string_is_still_repaired() -> None:
+    """Repairing from the first ``{`` reads the rest as the note's string; a later start finds the list."""
+    assert repaired_titles("""{"note": "rows [] then [{'title': 'ImageNet'},""") == ["ImageNet"]
+
+
 def test_the_strict_answer_wins_over_a_repairable_one_before_it() -> None:
     assert titles('[{"title": "A",,] No, rather: [{"title": "B"}]') == (["B"], True)
 
@@ -175,6 +195,15 @@ def test_empty_list_is_a_valid_answer() -> None:
 def test_prefixed_and_short_keys_are_coerced() -> None:
     text = json.dumps([{"dcterms:title": "A", "creator": "Ada", "dcat:keyword": ["x", ""], "foo": 1}])
     assert parse_answer(text) == ParsedAnswer([filled(title="A", creator=["Ada"], keyword=["x"])], valid=True)
+
+
+def test_an_aliases_key_in_an_answer_is_dropped() -> None:
+    """Regression (found by test_properties): ``aliases`` is a side field of gold annotations; kept in an
+    answer, it made a record without any DCAT field count as a predicted dataset."""
+    datasets = parse_answer('[{"title": "MNIST", "aliases": ["mnist"]}, {"aliases": ["CIFAR"]}]').datasets
+    assert datasets == [filled(title="MNIST"), empty_dataset()]
+    assert score_paper([{"dcterms:title": "MNIST"}], datasets).datasets.fp == 0
+    assert list(parse_answer("[{title:0:aliases]").datasets[0]) == list(DCAT_FIELDS)  # repaired
 
 
 def test_non_object_elements_are_dropped() -> None:

@@ -75,7 +75,10 @@ MAX_REPAIR_CHARS = 4_000
 
 
 def _coerced(value: Any) -> list[dict[str, Any]]:
-    return [coerce_dataset(obj, fill_missing=True) for obj in dataset_objects(value) or []]
+    """The value's dataset objects as full DCAT records. An ``aliases`` key is dropped: it is a side field
+    of gold annotations, and in an answer it would make a record without any DCAT field count as a dataset."""
+    records = [coerce_dataset(obj, fill_missing=True) for obj in dataset_objects(value) or []]
+    return [{field: record[field] for field in DCAT_FIELDS} for record in records]
 
 
 def _values(value: Any) -> Iterator[Any]:
@@ -112,9 +115,9 @@ def parse_answer(text: str) -> ParsedAnswer:
     """Parse generated text into a ``ParsedAnswer``; never raises.
 
     Strict parse: scans each ``[`` or ``{`` in order and decodes the JSON value starting there. When a
-    decode fails, the scan resumes where the decoder gave up, so that the objects inside a truncated list
-    are not taken for an answer (a complete object after a syntax error inside a list still is). Every
-    dataset is coerced with all fields present.
+    decode fails, the scan resumes where the decoder gave up, so that the values inside a truncated list
+    (or a string cut with it) are not taken for an answer; a complete object after a syntax error inside a
+    list still is. Every dataset is coerced with all fields present.
 
     Repair, only when the strict parse found no answer: json-repair reads the text from each ``[`` or
     ``{`` at which a strict decode failed (the first ``MAX_REPAIR_ATTEMPTS`` of them, in order, at most
@@ -130,12 +133,16 @@ def parse_answer(text: str) -> ParsedAnswer:
     decoder = json.JSONDecoder()
     position = 0
     failed: list[int] = []
+    # After a string that never closes, the scan goes on inside it. No unescaped quote follows, so what
+    # decodes there has no key (a "[]" in a cut description): no answer, but broken JSON is still repaired.
+    in_cut_string = False
     while match := _JSON_START.search(text, position):
         start = match.start()
         try:
             value, _ = decoder.raw_decode(text, start)
         except json.JSONDecodeError as error:
             failed.append(start)
+            in_cut_string = in_cut_string or error.msg.startswith("Unterminated string")
             position = max(start + 1, error.pos)
             continue
         except ValueError:  # e.g. an integer beyond Python's digit limit
@@ -144,7 +151,7 @@ def parse_answer(text: str) -> ParsedAnswer:
         except RecursionError:  # absurd nesting: skip the whole run, else each bracket costs a deep descent
             position = max(start + 1, _BRACKET_RUN.match(text, start).end())
             continue
-        if _looks_like_answer(value):
+        if _looks_like_answer(value) and not in_cut_string:
             return ParsedAnswer(_coerced(value), valid=True)
         position = start + 1
     for start in failed[:MAX_REPAIR_ATTEMPTS]:
