@@ -111,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     records = {r["paper_id"]: r for r in read_jsonl(args.run / "data/processed/test.jsonl")}
     predictions = read_jsonl(args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
-    answers = [parse_answer(p["raw"])[0] for p in predictions]
+    answers = [parse_answer(p["raw"]).datasets for p in predictions]
     origins = [
         first_name_origin(records[p["paper_id"]], a) for p, a in zip(predictions, answers, strict=True)
     ]

@@ -26,7 +26,8 @@ def main() -> None:
         write_json(f"metrics/{name}.json", metrics)
         print(
             f"{name}: dataset F1 {metrics['datasets']['f1']}, fields macro F1 {metrics['fields_macro_f1']}, "
-            f"JSON valid {metrics['json_valid_rate']}, {metrics['sec_per_paper']} s/paper"
+            f"JSON valid {metrics['json_valid_rate']} (+{metrics['repaired_rate']} repaired; strict dataset "
+            f"F1 {metrics['strict']['datasets']['f1']}), {metrics['sec_per_paper']} s/paper"
         )
 
 

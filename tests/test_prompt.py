@@ -20,9 +20,9 @@ def test_loss_falls_on_the_answer_only(tiny_model_dir):
     assert answer == example["input_ids"][len(prompt) :]
     text = tokenizer.decode(answer)
     assert text.startswith(format_answer(DATASETS)) and "<|im_end|>" in text
-    assert parse_answer(tokenizer.decode(answer, skip_special_tokens=True))[0][0]["dcterms:creator"] == [
-        "A. Krizhevsky"
-    ]
+    assert parse_answer(tokenizer.decode(answer, skip_special_tokens=True)).datasets[0][
+        "dcterms:creator"
+    ] == ["A. Krizhevsky"]
     assert not example["truncated"]
 
 

@@ -180,14 +180,15 @@ def extract(options: ExtractOptions) -> dict[str, Any]:
             )
             for batch in batches:
                 for index, answer in zip(batch.indices, batch.answers, strict=True):
-                    datasets, valid = parse_answer(answer)
-                    records = [metamine_record(d) for d in datasets]
+                    parsed = parse_answer(answer)
+                    records = [metamine_record(d) for d in parsed.datasets]
                     write_text(
                         output_path(options.out, readable[index]),
                         json.dumps(records, indent=2, ensure_ascii=False) + "\n",
                     )
                     totals.extracted += 1
-                    totals.valid += valid
+                    totals.valid += parsed.valid
+                    totals.repaired += parsed.repaired
                 totals.new_tokens += sum(batch.new_tokens)
                 progress.advance(extracting, len(batch.indices))
             totals.generate_s = time.perf_counter() - start
@@ -220,6 +221,7 @@ def finish_run(
         "failures": totals.failed,
         "datasets": sum(len(datasets) for _, datasets in done),
         "json_valid": totals.valid,
+        "json_repaired": totals.repaired,
         "seconds": round(seconds, 2),
         "s_per_paper": {
             "read": round(totals.read_s / max(len(todo), 1), 4),

@@ -8,7 +8,7 @@ from typing import Any
 
 from paperdcat.extraction.generation import generate_answers, load_model, with_adapter
 from paperdcat.extraction.parse import parse_answer
-from paperdcat.scoring.score import score_papers
+from paperdcat.scoring.score import score_answers, score_papers
 
 
 def evaluate_model(
@@ -23,6 +23,10 @@ def evaluate_model(
 ) -> tuple[dict, list[dict]]:
     """Generate, parse and score on ``records``; return the metrics and per-paper predictions.
 
+    Scores count the answers that only the json-repair fallback could read; ``strict``,
+    ``json_valid_rate`` and ``repaired_rate`` tell them apart (``score_answers``), and so does each
+    prediction's ``repaired`` flag.
+
     ``mentioned_only`` repeats the headline scores over the papers whose gold datasets all occur in the
     full text (a dataset the text never names cannot be extracted from it).
     """
@@ -30,23 +34,26 @@ def evaluate_model(
         model, tokenizer, [r["context"] for r in records], max_new_tokens, batch_size, f"generating ({name})"
     )
     parsed = [parse_answer(text) for text in raw]
-    metrics = score_papers(
-        [(r["datasets"], datasets) for r, (datasets, _) in zip(records, parsed, strict=True)],
-        title_threshold=title_threshold,
-        item_threshold=item_threshold,
-    )
+    thresholds = {"title_threshold": title_threshold, "item_threshold": item_threshold}
+    metrics = score_answers(((r["datasets"], a) for r, a in zip(records, parsed, strict=True)), **thresholds)
     mentioned = [
-        (r["datasets"], d)
-        for r, (d, _) in zip(records, parsed, strict=True)
+        (r["datasets"], a.datasets)
+        for r, a in zip(records, parsed, strict=True)
         if r.get("datasets_mentioned", True)
     ]
-    subset = score_papers(mentioned, title_threshold=title_threshold, item_threshold=item_threshold)
+    subset = score_papers(mentioned, **thresholds)
     metrics["mentioned_only"] = {key: subset[key] for key in ("papers", "datasets", "fields_macro_f1")}
-    metrics["json_valid_rate"] = round(sum(valid for _, valid in parsed) / max(len(parsed), 1), 4)
     metrics.update(speed)
     predictions = [
-        {"paper_id": r["paper_id"], "valid": valid, "datasets": datasets, "raw": text, "gold": r["datasets"]}
-        for r, text, (datasets, valid) in zip(records, raw, parsed, strict=True)
+        {
+            "paper_id": r["paper_id"],
+            "valid": a.valid,
+            "repaired": a.repaired,
+            "datasets": a.datasets,
+            "raw": text,
+            "gold": r["datasets"],
+        }
+        for r, text, a in zip(records, raw, parsed, strict=True)
     ]
     return metrics, predictions
 

@@ -47,7 +47,7 @@ from rapidfuzz import fuzz, process
 from scipy.optimize import linear_sum_assignment
 
 from paperdcat.errors import PaperdcatError, cli_entry
-from paperdcat.extraction.parse import dataset_objects, load_json, read_dataset_objects
+from paperdcat.extraction.parse import ParsedAnswer, dataset_objects, load_json, read_dataset_objects
 from paperdcat.io import write_json
 from paperdcat.schema import (
     ALIASES,
@@ -311,6 +311,33 @@ def score_papers(
         },
         "fields_macro_f1": round(sum(stated) / len(stated), 4) if stated else 0.0,
     }
+
+
+def _share(flags: Sequence[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+
+def score_answers(
+    papers: Iterable[tuple[Sequence[Mapping[str, Any]], ParsedAnswer]],
+    *,
+    title_threshold: float = 85,
+    item_threshold: float = 90,
+) -> dict[str, Any]:
+    """``score_papers`` over ``(gold, parsed answer)`` pairs, with and without the repair fallback.
+
+    The scores use every answer read, strictly or by repair; ``strict`` repeats ``datasets`` and
+    ``fields_macro_f1`` with the strict parse alone. ``json_valid_rate`` is the share of answers the strict
+    parse read (comparable with runs before the fallback), ``repaired_rate`` the share only repair read.
+    """
+    pairs = list(papers)
+    answers = [answer for _, answer in pairs]
+    thresholds = {"title_threshold": title_threshold, "item_threshold": item_threshold}
+    metrics = score_papers([(gold, answer.datasets) for gold, answer in pairs], **thresholds)
+    strict = score_papers([(gold, answer.strict_datasets) for gold, answer in pairs], **thresholds)
+    metrics["strict"] = {key: strict[key] for key in ("datasets", "fields_macro_f1")}
+    metrics["json_valid_rate"] = _share([a.valid for a in answers])
+    metrics["repaired_rate"] = _share([a.repaired for a in answers])
+    return metrics
 
 
 # ---------------------------------------------------------------------------------------------- folders
