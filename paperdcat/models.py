@@ -28,6 +28,7 @@ CHATML_TEMPLATE = (
     "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+LOADING_KWARGS = ("local_files_only", "is_local")
 SMOKE_PROMPT = "What is the capital of France? Answer in one sentence."
 
 
@@ -149,6 +150,10 @@ def fetch_base_model(spec: str, out_dir: Path) -> str:
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     answer = smoke_generate(model, tokenizer)
+    # How the files were found (offline or not) is not part of the model: left in, models/base would hash
+    # differently on machines with and without HF_HUB_OFFLINE.
+    for key in LOADING_KWARGS:
+        tokenizer.init_kwargs.pop(key, None)
     with atomic_path(out_dir) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)

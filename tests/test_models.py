@@ -47,3 +47,15 @@ def test_answer_start_weight_adds_only_the_first_answer_tokens_again():
     first = per_token[0, 1 : 1 + ANSWER_START_TOKENS].sum() + per_token[1, 3 : 3 + ANSWER_START_TOKENS].sum()
     weighted = answer_start_weighted_loss(5.0)({"logits": logits}, labels, num_items_in_batch=n_items)
     assert torch.isclose(weighted - plain, 4 * first / n_items)
+
+
+def test_fetched_tokenizer_config_does_not_depend_on_hub_offline(tmp_path, tiny_model_dir, monkeypatch):
+    """models/base must hash the same on machines with and without HF_HUB_OFFLINE (DVC compares hashes)."""
+    from paperdcat.models import fetch_base_model
+
+    configs = []
+    for offline in ("1", "0"):
+        monkeypatch.setenv("HF_HUB_OFFLINE", offline)
+        fetch_base_model(str(tiny_model_dir), tmp_path / offline)
+        configs.append((tmp_path / offline / "tokenizer_config.json").read_text())
+    assert configs[0] == configs[1] and "local_files_only" not in configs[0]
