@@ -13,6 +13,7 @@ from rdflib import RDF, Graph, Namespace
 
 from paperdcat.corpus.generated import generate_corpus
 from paperdcat.corpus.render import render_pdf
+from paperdcat.dcat.command import load_folder
 from paperdcat.extraction import pipeline
 from paperdcat.extraction.generation import Batch
 from paperdcat.extraction.parse import format_answer
@@ -193,3 +194,5 @@ def test_each_answer_lands_in_its_own_papers_file_and_scores_and_graphs_back(
     assert summary["datasets"] == total
     graph = Graph().parse(tmp_path / "out/catalog.ttl")
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == total
+    folder, skipped = load_folder(tmp_path / "out")  # what `paperdcat rdf` reads: papers, not summary.json
+    assert sorted(key for key, _ in folder) == sorted(p["paper_id"] for p in papers) and not skipped

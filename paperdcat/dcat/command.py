@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from paperdcat.errors import PaperdcatError
+from paperdcat.extraction.inputs import is_run_file
 from paperdcat.extraction.parse import read_dataset_objects
 
 
@@ -44,13 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_folder(json_dir: Path) -> tuple[list[tuple[str, list[dict[str, Any]]]], list[str]]:
-    """``(paper_key, dataset objects)`` for every readable ``*.json`` under ``json_dir``, sorted by path, and
-    the relative paths of the files that were skipped."""
+    """``(paper_key, dataset objects)`` for every readable ``*.json`` under ``json_dir`` (but an extract
+    run's own ``summary*.json``), sorted by path, and the relative paths of the files that were skipped."""
     if not json_dir.is_dir():
         raise PaperdcatError(f"{json_dir}: not a folder")
     papers, skipped = [], []
     for path in sorted(path for path in json_dir.rglob("*.json") if path.is_file()):
         relative = path.relative_to(json_dir)
+        if is_run_file(relative):  # an extract run's summary.json, not a paper
+            continue
         objects = read_dataset_objects(path)
         if objects is None:
             skipped.append(relative.as_posix())

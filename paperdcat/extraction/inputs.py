@@ -37,6 +37,16 @@ class PaperInput:
     text: str | None = None  # set for JSONL records
 
 
+# What an extract run writes beside the papers' JSON, whole or per shard (summary.json, summary.2-of-4.json).
+RUN_FILES = ("summary", "errors", "catalog")
+_RUN_FILE = re.compile(rf"(?:{'|'.join(RUN_FILES)})(?:\.\d+-of-\d+)?\.(?:json|jsonl|ttl|jsonld)")
+
+
+def is_run_file(relative: Path) -> bool:
+    """Whether a path of an extract output folder is one of the run's own files, not a paper's JSON."""
+    return len(relative.parts) == 1 and _RUN_FILE.fullmatch(relative.name) is not None
+
+
 def safe_key(paper_id: str) -> str:
     """``paper_id`` as a relative path: "/" keeps nesting, other unsafe runs become "_", no empty, "." or
     ".." parts, no part starting with "." (a hidden file)."""

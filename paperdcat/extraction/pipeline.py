@@ -19,7 +19,7 @@ from typing import Any
 from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.context import clean_text, paper_context
 from paperdcat.extraction.generation import generate_batches, load_model, with_adapter
-from paperdcat.extraction.inputs import PaperInput, discover_inputs, shard
+from paperdcat.extraction.inputs import RUN_FILES, PaperInput, discover_inputs, shard
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.pdf import UnreadablePaper, paper_text
 from paperdcat.extraction.settings import (
@@ -35,7 +35,6 @@ from paperdcat.schema import metamine_record
 
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_MAX_NEW_TOKENS = 320
-RUN_FILES = ("summary", "errors", "catalog")  # per-run outputs: no paper may be written under these names
 
 
 class BadArguments(PaperdcatError):
