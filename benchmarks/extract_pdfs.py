@@ -89,7 +89,8 @@ def main() -> None:
     }
     write_json(args.out, result)
     table = Table(title=f"extract vs evaluate, {len(papers)} test papers of the default run")
-    for column in ("run", "dataset F1", "creator F1", "fields macro F1", "s/paper read", "s/paper generate"):
+    columns = ("run", "dataset F1", "creator F1", "macro F1", "s/paper read", "context", "generate")
+    for column in columns:
         table.add_column(column)
     for name, row in runs.items():
         seconds = row.get("summary", {}).get("s_per_paper", {})
@@ -99,6 +100,7 @@ def main() -> None:
             f"{row['creator_f1']:.3f}",
             f"{row['fields_macro_f1']:.3f}",
             str(seconds.get("read", "")),
+            str(seconds.get("context", "")),
             str(seconds.get("generate", row.get("sec_per_paper", ""))),
         )
     Console().print(table)

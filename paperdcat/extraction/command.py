@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{args.out}: {summary['extracted']} extracted, {summary['skipped_existing']} kept, "
         f"{summary['failures']} failed; {summary['datasets']} datasets; "
-        f"{summary['s_per_paper']['read']} s/paper reading, {summary['s_per_paper']['generate']} s/paper "
-        "generating"
+        f"s/paper: {summary['s_per_paper']['read']} reading, {summary['s_per_paper']['context']} context, "
+        f"{summary['s_per_paper']['generate']} generating"
     )
     if "shacl" in summary:
         print(f"SHACL: conforms {summary['shacl']['conforms']}")

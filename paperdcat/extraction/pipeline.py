@@ -64,7 +64,8 @@ class RunTotals:
     valid: int = 0
     repaired: int = 0
     datasets: int = 0
-    read_s: float = 0.0
+    read_s: float = 0.0  # PDF or text to clean text
+    context_s: float = 0.0  # the context builder
     generate_s: float = 0.0
     new_tokens: int = 0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -141,11 +142,12 @@ def output_path(out: Path, paper: PaperInput) -> Path:
     return out / f"{paper.key}.json"
 
 
-def read_context(paper: PaperInput, tokenizer, settings: ExtractionSettings) -> str:
+def read_text(paper: PaperInput) -> str:
+    """The cleaned text of a PDF, a .txt or a corpus record; UnreadablePaper when there is none."""
     text = clean_text(paper.text) if paper.text is not None else paper_text(paper.source)
     if not text.strip():
         raise UnreadablePaper(paper.source, "empty")
-    return paper_context(text, tokenizer, settings.context)
+    return text
 
 
 def extract(options: ExtractOptions) -> dict[str, Any]:
@@ -163,14 +165,19 @@ def extract(options: ExtractOptions) -> dict[str, Any]:
             for paper in todo:
                 start = time.perf_counter()
                 try:
-                    contexts.append(read_context(paper, tokenizer, settings))
-                    readable.append(paper)
+                    text = read_text(paper)
                 except UnreadablePaper as error:
                     totals.failed += 1
                     totals.errors.append(
                         {"path": str(paper.source), "key": paper.key, "reason": error.reason}
                     )
+                    text = None
                 totals.read_s += time.perf_counter() - start
+                if text is not None:
+                    start = time.perf_counter()
+                    contexts.append(paper_context(text, tokenizer, settings.context))
+                    readable.append(paper)
+                    totals.context_s += time.perf_counter() - start
                 progress.advance(reading)
             extracting = progress.add_task("extracting", total=len(readable))
             start = time.perf_counter()
@@ -224,6 +231,7 @@ def finish_run(
         "seconds": round(seconds, 2),
         "s_per_paper": {
             "read": round(totals.read_s / max(len(todo), 1), 4),
+            "context": round(totals.context_s / processed, 4),
             "generate": round(totals.generate_s / processed, 3),
         },
         "generated_tokens_per_s": round(totals.new_tokens / totals.generate_s, 2) if totals.generate_s else 0,
