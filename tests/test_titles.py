@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from paperdcat.schema import normalize
 from paperdcat.scoring.score import STRICT, match_datasets
 from paperdcat.scoring.titles import (
     ACRONYM,
@@ -162,3 +165,15 @@ def test_version_forms() -> None:
     assert title_key("Yelp 2014").version == "2014"
     assert title_key("2014").version == ""  # a version needs a name before it
     assert title_key("SQuAD 2.0", TITLE_RULES - {VERSION}).version == ""
+
+
+@given(st.text(max_size=60), st.sets(st.sampled_from(sorted(TITLE_RULES))))
+def test_the_title_as_written_is_the_first_name_and_keys_agree_with_themselves(
+    title: str, rules: set[str]
+) -> None:
+    key = title_key(title, rules)
+    if not normalize(title):
+        assert key is None
+        return
+    assert key is not None and key.names[0] == normalize(title)
+    assert all(key.names) and compatible(key, key)
