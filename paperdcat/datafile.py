@@ -14,6 +14,7 @@ import typing
 from collections.abc import Hashable
 from functools import cache
 from pathlib import Path
+from types import FunctionType
 from typing import Any
 
 import yaml
@@ -55,14 +56,30 @@ class DataFile:
             line = f"line {mark.line + 1}: " if mark is not None else ""
             problem = getattr(error, "problem", None) or str(error).splitlines()[0]
             raise PaperdcatError(f"{self.name}: {line}{problem}") from None
+        self._taken: set[str] = set()
 
     def error(self, where: str, what: str) -> PaperdcatError:
         """The one-line error ``<file>: <where>: <what>``."""
         return PaperdcatError(f"{self.name}: {where}: {what}" if where else f"{self.name}: {what}")
 
+    def take(self, key: str, form: Any = tuple[str, ...]) -> Any:
+        """Top-level ``key`` of the file (a mapping) as ``form``; see ``refuse_untaken``."""
+        data = self.mapping(self.data, "")
+        if key not in data:
+            raise self.error(key, "missing")
+        self._taken.add(key)
+        return self.convert(data[key], form, key)
+
+    def refuse_untaken(self) -> None:
+        """Stop at a top-level key that no ``take`` asked for (misspelt or no longer used)."""
+        unknown = [str(key) for key in self.mapping(self.data, "") if key not in self._taken]
+        if unknown:
+            raise self.error("", f"unknown field(s) {', '.join(unknown)}")
+
     def convert(self, value: Any, form: Any, where: str) -> Any:
-        """``value`` as ``form``: ``str``, ``int``, ``tuple[X, ...]``, ``tuple[X, Y]``, ``dict[str, X]`` or a
-        dataclass (a mapping with exactly its fields). YAML lists become tuples."""
+        """``value`` as ``form``: ``str``, ``int``, ``tuple[X, ...]``, ``tuple[X, Y]``, ``dict[str, X]``, a
+        dataclass (a mapping with exactly its fields), or a function ``(file, value, where) -> value`` for
+        another shape. YAML lists become tuples."""
         origin, args = typing.get_origin(form), typing.get_args(form)
         if form is str or form is int:
             # bool is an int subclass, and YAML reads an unquoted no/yes/on/off as one
@@ -86,6 +103,8 @@ class DataFile:
             }
         if dataclasses.is_dataclass(form) and isinstance(form, type):
             return form(**self.fields(value, _field_forms(form), where))
+        if isinstance(form, FunctionType):
+            return form(self, value, where)
         raise TypeError(f"unsupported form {form!r}")
 
     def fields(self, value: Any, forms: dict[str, Any], where: str = "") -> dict[str, Any]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from paperdcat.corpus import generated
 from paperdcat.corpus.catalogue import CATALOGUE, CATALOGUE_FILE, CatalogueEntry, load_catalogue
 from paperdcat.datafile import DataFile
 from paperdcat.errors import PaperdcatError
@@ -104,3 +105,58 @@ def test_every_data_file_ships_with_the_package() -> None:
         package = ".".join(package_dir.relative_to(ROOT).parts)
         relative = path.relative_to(package_dir).as_posix()
         assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns.get(package, [])), relative
+
+
+def test_top_level_keys_are_taken_once_each(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text("a: [x]\nb: [y]\n", encoding="utf-8")
+    file = DataFile(path)
+    assert file.take("a") == ("x",)
+    with pytest.raises(PaperdcatError, match=r"d\.yaml: unknown field\(s\) b$"):
+        file.refuse_untaken()
+    with pytest.raises(PaperdcatError, match=r"d\.yaml: c: missing$"):
+        file.take("c")
+
+
+# ------------------------------------------------------------------------------------------ phrases
+def test_phrase_lists_keep_their_types() -> None:
+    assert all(
+        isinstance(pool, tuple) and pool for pool in (generated.ADJECTIVES, generated.METHOD_SENTENCES)
+    )
+    assert generated.METHOD_REFERENCES["adam"] == (
+        ("Diederik P. Kingma", "Jimmy Ba"),
+        2015,
+        "Adam: A Method for Stochastic Optimization",
+        "ICLR",
+    )
+    first = generated.STRUCTURES[0]
+    assert first[0] == ("intro", "Introduction", ())
+    assert ("exp", "Experiments", (("data", "Datasets"), ("impl", "Implementation Details"))) in first
+    assert generated.AREA_PROFILES["nlp"].venues[:2] == ("ACL", "EMNLP")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("s: [[[intro]]]\n", "s[0][0]: expected [kind, heading] or [kind, heading, [[kind, heading], ...]]"),
+        ("s: [[[exp, Experiments, [[data]]]]]\n", "s[0][0][2][0]: expected 2 items, got 1"),
+        (
+            "s: [[[intro, 3]]]\n",
+            "s[0][0][1]: expected a string, got int 3 (quote it: YAML reads unquoted numbers",
+        ),
+    ],
+)
+def test_a_bad_paper_layout_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "phrases.yaml"
+    path.write_text(text, encoding="utf-8")
+    form = tuple[tuple[generated._layout_section, ...], ...]
+    assert error_of(lambda p: DataFile(p).take("s", form), path).startswith(f"{path}: {expected}")
+
+
+def test_a_bad_method_reference_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "phrases.yaml"
+    path.write_text(
+        "m: {adam: {creators: [D. Kingma], year: '2015', title: Adam, venue: ICLR}}\n", encoding="utf-8"
+    )
+    message = error_of(lambda p: DataFile(p).take("m", generated._method_references), path)
+    assert message == f"{path}: m: adam: year: expected an integer, got str '2015'"
