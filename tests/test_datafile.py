@@ -5,12 +5,14 @@ from __future__ import annotations
 import fnmatch
 import tomllib
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 
 from paperdcat.corpus import generated
 from paperdcat.corpus.catalogue import CATALOGUE, CATALOGUE_FILE, CatalogueEntry, load_catalogue
 from paperdcat.datafile import DataFile
+from paperdcat.dcat import vocabularies
 from paperdcat.errors import PaperdcatError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,3 +162,21 @@ def test_a_bad_method_reference_is_named(tmp_path: Path) -> None:
     )
     message = error_of(lambda p: DataFile(p).take("m", generated._method_references), path)
     assert message == f"{path}: m: adam: year: expected an integer, got str '2015'"
+
+
+# ------------------------------------------------------------------------------------------ vocabularies
+def test_vocabulary_tables_keep_their_types() -> None:
+    assert isinstance(vocabularies.LANGUAGES, MappingProxyType)
+    assert vocabularies.LANGUAGES["no"] == "NOR" and vocabularies.LANGUAGES["english"] == "ENG"
+    assert vocabularies.FILE_TYPES["7 zip"] == "7Z" and vocabularies.DCMI_TYPES["photos"] == "StillImage"
+    assert vocabularies.DCMI_TYPE_LABELS["StillImage"] == "Still Image"
+    assert isinstance(vocabularies.FORMAT_FILLER, frozenset) and "files" in vocabularies.FORMAT_FILLER
+
+
+def test_a_name_of_two_codes_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "vocabularies.yaml"
+    path.write_text("languages: {DEU: [german, de], NLD: [dutch, de]}\n", encoding="utf-8")
+    file = DataFile(path)
+    table = file.take("languages", dict[str, tuple[str, ...]])
+    with pytest.raises(PaperdcatError, match=r"vocabularies\.yaml: languages: 'de' names both DEU and NLD$"):
+        vocabularies._invert(file, "languages", table)
