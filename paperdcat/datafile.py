@@ -3,7 +3,7 @@
 The dataset catalogue, the corpus generator's phrase lists and the DCAT vocabularies are data, kept in YAML
 files beside the modules that use them. ``DataFile`` reads one and converts its values to the types the code
 expects (strings, integers, tuples, dicts, frozen dataclasses); anything else stops with one line that names
-the file and the record or field, e.g. ``paperdcat/corpus/data/catalogue.yaml: record 12 (ImageNet): year:
+the file and the record or field, e.g. ``paperdcat/corpus/data/catalogue.yaml: record 32 (ImageNet): year:
 expected an integer, got str '2009'``.
 """
 
