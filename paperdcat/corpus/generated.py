@@ -3,7 +3,8 @@
 Paper ``i`` of ``generate_corpus(n, seed)`` depends only on ``(seed, i)``: raising ``n`` keeps the first
 papers identical. Each paper picks a research area, 0-4 catalogue datasets it uses, 1-3 distractor datasets
 that the related work mentions but the paper does not use, and decides per dataset which facts the text
-states.
+states. The words, sentence templates and paper layouts it draws from are data: ``data/phrases.yaml``, read
+and checked on import.
 
 Text layout (plain text, blocks separated by one blank line)::
 
@@ -45,9 +46,11 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from paperdcat.corpus.catalogue import CATALOGUE, CatalogueEntry
+from paperdcat.datafile import DataFile
 from paperdcat.schema import ALIASES, empty_dataset
 
 MIN_WORDS, MAX_WORDS = 1500, 3500
@@ -79,6 +82,7 @@ _CITE_RE = re.compile(r"⟦cite:([^⟧]+)⟧")
 _URL_RE = re.compile(r"https?://\S+")
 _FIELD_RE = re.compile(r"\{(\w+)\}")
 _ARTICLE_RE = re.compile(r"\b([Aa]) (?=[aeiouAEIOU])")
+PHRASES_FILE = Path(__file__).parent / "data" / "phrases.yaml"
 
 
 # --------------------------------------------------------------------------------------------- vocabulary
@@ -95,776 +99,86 @@ class AreaProfile:
     private_data: tuple[str, ...]
 
 
-AREA_PROFILES: dict[str, AreaProfile] = {
-    "nlp": AreaProfile(
-        field="natural language processing",
-        tasks=(
-            "question answering",
-            "text classification",
-            "natural language inference",
-            "summarization",
-            "machine translation",
-            "named entity recognition",
-            "language modeling",
-        ),
-        components=(
-            "span decoder",
-            "retrieval module",
-            "prompt encoder",
-            "token-level attention",
-            "contrastive objective",
-            "adapter layer",
-            "sentence encoder",
-            "copy mechanism",
-        ),
-        metrics=("accuracy", "F1", "exact match", "BLEU", "ROUGE-L"),
-        losses=("cross-entropy", "label-smoothed cross-entropy", "contrastive"),
-        venues=("ACL", "EMNLP", "NAACL", "TACL", "COLING", "EACL"),
-        private_data=(
-            "a proprietary in-house collection of {big} customer support conversations",
-            "an internal corpus of {big} anonymised clinical notes provided by a partner hospital",
-            "{big} product reviews crawled from our own e-commerce platform, which we cannot redistribute",
-            "a confidential collection of {big} legal contracts annotated by in-house lawyers",
-        ),
-    ),
-    "vision": AreaProfile(
-        field="computer vision",
-        tasks=(
-            "image classification",
-            "object detection",
-            "semantic segmentation",
-            "image generation",
-            "action recognition",
-            "depth estimation",
-        ),
-        components=(
-            "feature pyramid",
-            "patch embedding",
-            "spatial attention block",
-            "augmentation policy",
-            "deformable convolution",
-            "region proposal head",
-            "token mixer",
-            "decoder head",
-        ),
-        metrics=("top-1 accuracy", "mAP", "mIoU", "FID"),
-        losses=("cross-entropy", "focal", "smooth L1"),
-        venues=("CVPR", "ICCV", "ECCV", "WACV", "BMVC", "TPAMI"),
-        private_data=(
-            "an internal collection of {big} product photographs captured in our warehouses",
-            "{big} proprietary satellite images licensed from a commercial provider",
-            "a private set of {big} microscopy images acquired in our laboratory",
-            "{big} frames recorded by our own fleet of delivery robots",
-        ),
-    ),
-    "graphs": AreaProfile(
-        field="graph learning",
-        tasks=(
-            "node classification",
-            "link prediction",
-            "graph classification",
-            "molecular property prediction",
-        ),
-        components=(
-            "message-passing layer",
-            "graph pooling operator",
-            "positional encoding",
-            "neighbourhood sampler",
-            "edge gating unit",
-            "virtual node",
-            "spectral filter",
-        ),
-        metrics=("accuracy", "ROC-AUC", "MRR", "Hits@10"),
-        losses=("cross-entropy", "margin ranking", "binary cross-entropy"),
-        venues=("NeurIPS", "ICLR", "ICML", "KDD", "WWW", "LoG"),
-        private_data=(
-            "a private transaction graph with {big} nodes provided by an industrial partner",
-            "an internal social network of {big} users collected by our company",
-            "a proprietary knowledge graph of {big} entities maintained by our team",
-            "synthetic random graphs generated with a stochastic block model",
-        ),
-    ),
-    "speech": AreaProfile(
-        field="speech and audio processing",
-        tasks=(
-            "automatic speech recognition",
-            "speaker verification",
-            "keyword spotting",
-            "audio event classification",
-            "text-to-speech",
-        ),
-        components=(
-            "convolutional front-end",
-            "spectrogram augmentation",
-            "CTC head",
-            "streaming encoder",
-            "frequency attention",
-            "vocoder",
-            "speaker embedding layer",
-        ),
-        metrics=("word error rate", "accuracy", "equal error rate", "mAP"),
-        losses=("CTC", "cross-entropy", "additive margin softmax"),
-        venues=("ICASSP", "Interspeech", "TASLP", "ASRU", "SLT"),
-        private_data=(
-            "{int}00 hours of in-house recordings of call-centre speech",
-            "a proprietary collection of {big} voice queries from our assistant product",
-            "far-field recordings made by our team in {int} office rooms",
-        ),
-    ),
-    "tabular": AreaProfile(
-        field="tabular and time-series modelling",
-        tasks=(
-            "time series forecasting",
-            "binary classification",
-            "regression",
-            "anomaly detection",
-            "time series classification",
-        ),
-        components=(
-            "feature tokenizer",
-            "gradient-boosted ensemble",
-            "temporal convolution",
-            "seasonal decomposition block",
-            "missing-value imputer",
-            "attention over features",
-        ),
-        metrics=("accuracy", "RMSE", "MAE", "ROC-AUC"),
-        losses=("mean squared error", "cross-entropy", "quantile"),
-        venues=("NeurIPS", "ICML", "KDD", "AAAI", "ICDM", "AISTATS"),
-        private_data=(
-            "confidential records of {big} customers from a partner bank",
-            "sensor logs of {big} industrial machines collected by our company",
-            "an in-house database of {big} insurance claims",
-            "simulated time series generated from autoregressive processes",
-        ),
-    ),
-    "rl": AreaProfile(
-        field="reinforcement learning",
-        tasks=(
-            "reinforcement learning",
-            "offline reinforcement learning",
-            "continuous control",
-            "imitation learning",
-        ),
-        components=(
-            "value head",
-            "world model",
-            "replay buffer",
-            "exploration bonus",
-            "policy prior",
-            "latent dynamics model",
-            "advantage estimator",
-        ),
-        metrics=("normalised return", "success rate", "average return"),
-        losses=("temporal-difference", "policy-gradient", "behaviour cloning"),
-        venues=("NeurIPS", "ICML", "ICLR", "CoRL", "AAMAS", "JMLR"),
-        private_data=(
-            "a custom simulated robotic manipulation environment implemented in our own physics engine",
-            "a proprietary warehouse logistics simulator developed by an industrial partner",
-            "{int} procedurally generated grid-world environments that we designed for this study",
-        ),
-    ),
-}
+_Section = tuple[str, str, tuple[tuple[str, str], ...]]  # kind, heading, subsections (kind, heading)
+_MethodReference = tuple[tuple[str, ...], int, str, str]  # creators, year, title, venue
 
-ADJECTIVES = (
-    "robust",
-    "efficient",
-    "scalable",
-    "sample-efficient",
-    "calibrated",
-    "lightweight",
-    "adaptive",
-    "hierarchical",
-    "contrastive",
-    "sparse",
-    "structured",
-    "data-efficient",
-    "interpretable",
-    "modular",
-    "uncertainty-aware",
-)
-TITLE_NOUNS = (
-    "Pretraining",
-    "Representation Learning",
-    "Distillation",
-    "Fine-Tuning",
-    "Regularization",
-    "Attention",
-    "Augmentation",
-    "Ensembling",
-    "Prompting",
-    "Curriculum Learning",
-    "Self-Training",
-)
-NAME_HEADS = (
-    "Flex",
-    "Deep",
-    "Sparse",
-    "Meta",
-    "Contra",
-    "Hyper",
-    "Neuro",
-    "Auto",
-    "Trans",
-    "Proto",
-    "Vario",
-    "Quant",
-    "Lumi",
-    "Strata",
-    "Echo",
-    "Fuse",
-    "Para",
-    "Omni",
-    "Tempo",
-    "Vela",
-    "Kine",
-    "Aero",
-    "Nova",
-)
-NAME_TAILS = (
-    "Net",
-    "Former",
-    "Mix",
-    "Align",
-    "GAN",
-    "Prompt",
-    "Flow",
-    "Diff",
-    "Tune",
-    "Boost",
-    "Distill",
-    "Match",
-    "Rank",
-    "Mixer",
-    "Prop",
-    "Fit",
-    "Lens",
-    "Gate",
-)
-FIRST_NAMES = (
-    "Lena",
-    "Tomasz",
-    "Aiko",
-    "Marco",
-    "Priya",
-    "Jonas",
-    "Elif",
-    "Mateo",
-    "Hana",
-    "Oskar",
-    "Nadia",
-    "Ravi",
-    "Sofia",
-    "Bram",
-    "Yuki",
-    "Carlos",
-    "Ingrid",
-    "Amara",
-    "Felix",
-    "Mei",
-    "Dmitri",
-    "Clara",
-    "Kwame",
-    "Ana",
-    "Henrik",
-    "Leila",
-    "Pavel",
-    "Zoe",
-    "Tariq",
-    "Greta",
-)
-SURNAMES = (
-    "Hartmann",
-    "Kowalczyk",
-    "Tanabe",
-    "Ricci",
-    "Raman",
-    "Lindqvist",
-    "Demir",
-    "Alvarez",
-    "Sato",
-    "Berg",
-    "Haddad",
-    "Iyer",
-    "Moreau",
-    "Visser",
-    "Okafor",
-    "Castillo",
-    "Nyberg",
-    "Mensah",
-    "Fischer",
-    "Zhou",
-    "Volkov",
-    "Dubois",
-    "Osei",
-    "Ferreira",
-    "Holm",
-    "Rahimi",
-    "Novak",
-    "Quinn",
-    "Aziz",
-    "Brandt",
-    "Keller",
-    "Nakamura",
-    "Petrov",
-    "Lindgren",
-    "Mbeki",
-    "Rossi",
-    "Varga",
-    "Weiss",
-    "Yilmaz",
-    "Lund",
-)
-FILLER_TITLES = (
-    "{Adj} {Noun} for {Task}",
-    "{Name}: {Adj} {Noun} for {Task}",
-    "On the Limits of {Noun} in {Task}",
-    "Revisiting the {Component} for {Task}",
-    "A Study of the {Component} in {Field}",
-    "{Name}: Learning a {Component} at Scale",
-    "Towards {Adj} {Task}",
-    "When Does {Noun} Help {Task}?",
-    "{Adj} {Component} Networks",
-    "{Name}: A {Adj} Baseline for {Task}",
-    "Understanding {Noun} through the Lens of {Field}",
-    "{Adj} {Noun} with a {Component}",
-    "Scaling {Noun} for {Adj} {Task}",
-    "{Name}: {Task} without Labels",
-    "An Empirical Analysis of {Noun} in {Field}",
-    "{Name}: Efficient {Task} via {Noun}",
-    "Rethinking {Noun} for {Adj} {Field}",
-)
 
-# Real method papers, cited for optimizers and building blocks; never datasets.
-METHOD_REFERENCES: dict[str, tuple[tuple[str, ...], int, str, str]] = {
-    "adam": (("Diederik P. Kingma", "Jimmy Ba"), 2015, "Adam: A Method for Stochastic Optimization", "ICLR"),
-    "adamw": (("Ilya Loshchilov", "Frank Hutter"), 2019, "Decoupled Weight Decay Regularization", "ICLR"),
-    "dropout": (
-        ("Nitish Srivastava", "Geoffrey Hinton", "Alex Krizhevsky", "Ilya Sutskever", "Ruslan Salakhutdinov"),
-        2014,
-        "Dropout: A Simple Way to Prevent Neural Networks from Overfitting",
-        "JMLR",
-    ),
-    "layernorm": (
-        ("Jimmy Lei Ba", "Jamie Ryan Kiros", "Geoffrey E. Hinton"),
-        2016,
-        "Layer Normalization",
-        "arXiv",
-    ),
-    "resnet": (
-        ("Kaiming He", "Xiangyu Zhang", "Shaoqing Ren", "Jian Sun"),
-        2016,
-        "Deep Residual Learning for Image Recognition",
-        "CVPR",
-    ),
-    "transformer": (
-        ("Ashish Vaswani", "Noam Shazeer", "Niki Parmar", "Jakob Uszkoreit", "Llion Jones", "Aidan N. Gomez"),
-        2017,
-        "Attention Is All You Need",
-        "NeurIPS",
-    ),
-}
+def _method_references(file: DataFile, value: Any, where: str) -> dict[str, _MethodReference]:
+    """``{name: {creators, year, title, venue}}`` as ``{name: (creators, year, title, venue)}``."""
+    forms = {"creators": tuple[str, ...], "year": int, "title": str, "venue": str}
+    return {
+        str(name): tuple(file.fields(reference, forms, f"{where}: {name}").values())
+        for name, reference in file.mapping(value, where).items()
+    }
 
-STRUCTURES: tuple[tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...], ...] = (
-    (
-        ("intro", "Introduction", ()),
-        ("related", "Related Work", ()),
-        ("method", "Method", ()),
-        ("exp", "Experiments", (("data", "Datasets"), ("impl", "Implementation Details"))),
-        ("results", "Results", ()),
-        ("conclusion", "Conclusion", ()),
-    ),
-    (
-        ("intro", "Introduction", ()),
-        ("related", "Background", ()),
-        ("method", "Approach", ()),
-        (
-            "exp",
-            "Experimental Setup",
-            (("data", "Data"), ("baselines", "Baselines"), ("impl", "Training Details")),
-        ),
-        ("results", "Evaluation", ()),
-        ("conclusion", "Conclusions", ()),
-    ),
-    (
-        ("intro", "Introduction", ()),
-        ("related", "Prior Work", ()),
-        ("method", "Proposed Method", ()),
-        ("exp", "Evaluation", (("data", "Datasets and Metrics"), ("impl", "Setup"))),
-        ("results", "Results and Discussion", ()),
-        ("limitations", "Limitations", ()),
-        ("conclusion", "Conclusion", ()),
-    ),
-    (
-        ("intro", "Introduction", ()),
-        ("method", "Model", ()),
-        ("related", "Related Work", ()),
-        (
-            "exp",
-            "Experiments",
-            (("data", "Benchmarks"), ("baselines", "Compared Methods"), ("impl", "Implementation")),
-        ),
-        ("results", "Main Results", ()),
-        ("analysis", "Analysis", ()),
-        ("conclusion", "Conclusion and Future Work", ()),
-    ),
-    (
-        ("intro", "Introduction", ()),
-        ("related", "Related Work", ()),
-        ("method", "Methodology", ()),
-        ("exp", "Experiments", (("data", "Experimental Data"), ("impl", "Hyper-parameters"))),
-        ("results", "Results", ()),
-        ("analysis", "Ablation Study", ()),
-        ("conclusion", "Conclusion", ()),
-    ),
-    (
-        ("intro", "Introduction", ()),
-        ("related", "Background and Related Work", ()),
-        ("method", "Our Approach", ()),
-        (
-            "exp",
-            "Experimental Evaluation",
-            (("data", "Datasets"), ("baselines", "Baselines"), ("impl", "Details")),
-        ),
-        ("results", "Results", ()),
-        ("conclusion", "Discussion and Conclusion", ()),
-    ),
+
+def _layout_section(file: DataFile, value: Any, where: str) -> _Section:
+    """A section of a paper layout: ``[kind, heading]`` or ``[kind, heading, [[kind, heading], ...]]``."""
+    if not isinstance(value, list) or len(value) not in (2, 3):
+        raise file.error(where, "expected [kind, heading] or [kind, heading, [[kind, heading], ...]]")
+    return file.convert(value if len(value) == 3 else [*value, []], _Section, where)
+
+
+# The lists are data (data/phrases.yaml: its header describes the template placeholders).
+_PHRASES = DataFile(PHRASES_FILE)
+AREA_PROFILES: dict[str, AreaProfile] = _PHRASES.take("area_profiles", dict[str, AreaProfile])
+ADJECTIVES: tuple[str, ...] = _PHRASES.take("adjectives")
+TITLE_NOUNS: tuple[str, ...] = _PHRASES.take("title_nouns")
+NAME_HEADS: tuple[str, ...] = _PHRASES.take("name_heads")
+NAME_TAILS: tuple[str, ...] = _PHRASES.take("name_tails")
+FIRST_NAMES: tuple[str, ...] = _PHRASES.take("first_names")
+SURNAMES: tuple[str, ...] = _PHRASES.take("surnames")
+FILLER_TITLES: tuple[str, ...] = _PHRASES.take("filler_titles")
+METHOD_REFERENCES: dict[str, _MethodReference] = _PHRASES.take("method_references", _method_references)
+STRUCTURES: tuple[tuple[_Section, ...], ...] = _PHRASES.take(
+    "structures", tuple[tuple[_layout_section, ...], ...]
 )
 
 # ------------------------------------------------------------------------------------- sentence pools
-ABSTRACT_OPENERS = (
-    "{task} remains a core challenge in {field}.",
-    "Despite rapid progress, {task} is still far from solved when labelled data are scarce.",
-    "Recent advances in {field} have substantially improved the state of the art in {task}.",
-    "Modern approaches to {task} rely on increasingly large models that are expensive to train and deploy.",
-    "Reliable {task} is a prerequisite for many downstream applications of {field}.",
-)
-ABSTRACT_GAPS = (
-    "However, existing methods often overlook the interaction between the {component} and the {component2}.",
-    "Yet most current systems degrade sharply under distribution shift.",
-    "Unfortunately, these gains come at a considerable computational cost.",
-    "A key limitation of prior work is its reliance on a hand-crafted {component}.",
-    "It remains unclear which design choices actually drive these improvements.",
-)
-ABSTRACT_PROPOSALS = (
-    "In this paper, we propose {method}, a {adj} framework that combines a {component} with a {component2}.",
-    "We introduce {method}, which learns the {component} jointly with the task objective.",
-    "To address this issue, we present {method}, a simple yet effective approach based on a {component}.",
-    "We propose {method}, a {adj} method that revisits the role of the {component} in {task}.",
-)
-ABSTRACT_DETAILS = (
-    "{method} requires no additional annotation and adds only {pct}% parameters.",
-    "Our approach is architecture-agnostic and can be plugged into existing pipelines with minimal changes.",
-    "The key idea is to decouple the {component} from the {component2} during training.",
-    "A theoretical analysis shows that the proposed objective upper-bounds the target risk.",
-)
-ABSTRACT_RESULTS = (
-    "{method} improves {metric} by up to {pct} points over strong baselines.",
-    "Our method consistently outperforms {baseline} while being {int} times faster.",
-    "Extensive experiments demonstrate consistent improvements over the state of the art.",
-)
-ABSTRACT_CLOSERS = (
-    "Code will be made publicly available.",
-    "We release our implementation to facilitate future research.",
-    "Our results suggest that simple design changes can matter as much as scale.",
-)
-INTRO_CONTEXT = (
-    "{task} has attracted considerable attention in the {field} community over the past decade {cite}.",
-    "Progress on {task} has been driven by large annotated benchmarks and increasingly expressive models "
-    "{cite}.",
-    "Applications of {task} range from scientific discovery to industrial decision making.",
-    "Deep neural networks currently define the state of the art for {task} {cite}.",
-    "At the same time, practitioners face growing costs in computation, annotation and energy.",
-    "A recurring observation is that gains reported on standard benchmarks do not always transfer to "
-    "practical deployments {cite}.",
-    "Much of this progress is attributed to a better {component} and larger training budgets.",
-    "The community has consequently shifted its attention toward methods that are both accurate and "
-    "efficient.",
-    "Pretrained models have become the default starting point for most {field} systems {cite}.",
-)
-INTRO_GAP = (
-    "Despite these advances, current approaches to {task} suffer from several limitations.",
-    "Many of them treat the {component} as a fixed design choice rather than a learnable part of the model.",
-    "Their performance is also sensitive to hyper-parameters that are expensive to tune.",
-    "Furthermore, few methods provide any guarantee about robustness under distribution shift.",
-    "Previous attempts to address these issues, such as {baseline} {cite}, trade accuracy for efficiency.",
-    "Other work relies on heavy pretraining {cite}, which limits applicability in low-resource settings.",
-    "As a result, there is still no consensus on how the {component} should be designed.",
-    "Moreover, the interaction between the {component} and the {component2} is poorly understood.",
-)
-INTRO_PROPOSAL = (
-    "In this work, we propose {method}, a {adj} approach to {task}.",
-    "{method} builds on the observation that the {component} and the {component2} carry complementary "
-    "information.",
-    "Concretely, it couples a {component} with a lightweight {component2} trained end to end.",
-    "Unlike {baseline}, {method} does not require any additional supervision.",
-    "The resulting model is simple to implement and adds negligible overhead at inference time.",
-    "We further show that {method} can be interpreted as a regularised form of {baseline2}.",
-)
-INTRO_CONTRIBUTIONS = (
-    "Our contributions are threefold: (i) we identify a failure mode of the standard {component}; (ii) we "
-    "propose {method}, which addresses it at negligible cost; and (iii) we provide an extensive empirical "
-    "study with {int} baselines.",
-    "In summary, we make the following contributions: we introduce {method}, we analyse its behaviour "
-    "theoretically, and we show that it improves {metric} by {pct} points on average.",
-    "The main contributions of this paper are a new {adj} formulation of {task}, an efficient training "
-    "algorithm, and a thorough ablation of every component.",
-)
-RELATED_FILLER = (
-    "Early work on {task} relied on hand-engineered features and shallow classifiers {cite}.",
-    "The introduction of deep architectures led to large improvements {cite}.",
-    "{baseline} {cite} was among the first methods to exploit a {component} at scale.",
-    "Subsequent work extended this idea with a {component2} {cite} and multi-stage training {cite}.",
-    "Closest to our work is {baseline2} {cite}, which also studies the {component} but relies on a fixed "
-    "schedule.",
-    "Several studies analyse the failure modes of {task} systems {cite}.",
-    "Regularisation techniques such as dropout and weight decay remain standard practice {cite}.",
-    "Self-supervised pretraining has emerged as a powerful alternative to purely supervised training {cite}.",
-    "Efficient variants reduce memory consumption through sparsity {cite} or quantisation {cite}.",
-    "Another line of research studies the {component} from a theoretical perspective {cite}.",
-    "Recent surveys provide a comprehensive overview of the field {cite}.",
-    "In contrast to these approaches, {method} learns the {component} directly from data.",
-    "Our method is complementary to these techniques and can be combined with them.",
-    "Curriculum strategies order training examples by difficulty to stabilise optimisation {cite}.",
-    "Knowledge distillation transfers the behaviour of a large teacher into a compact student {cite}.",
-    "Ensembles remain a strong but expensive baseline for {task} {cite}.",
-    "Methods based on a {component2} have also been explored in adjacent areas of {field} {cite}.",
-    "{baseline3} {cite} replaces the {component} with a learned alternative, at the cost of a longer "
-    "training schedule.",
-    "Adversarial training improves robustness but often reduces clean accuracy {cite}.",
-    "A number of works question whether reported improvements survive careful hyper-parameter tuning {cite}.",
-    "Scaling laws relate model size, data size and compute to downstream performance {cite}.",
-    "Parameter-efficient fine-tuning updates only a small fraction of the weights {cite}.",
-    "Calibration of model confidence has been studied extensively {cite}.",
-    "Data augmentation is a simple and effective way to improve generalisation {cite}.",
-    "Mixture-of-experts models route each input to a subset of specialised sub-networks {cite}.",
-    "Several authors propose to learn the {component2} jointly with the backbone {cite}.",
-    "Meta-learning approaches adapt quickly to new tasks from a handful of examples {cite}.",
-    "Beyond accuracy, recent work also considers the energy consumption of training {cite}.",
-)
-RELATED_TOPICS = (
-    "efficiency",
-    "robustness",
-    "pretraining",
-    "regularisation",
-    "architectures",
-    "evaluation",
-    "theoretical analyses",
-    "self-supervision",
-)
-DISTRACTOR_SENTENCES = (
-    "Prior work evaluated on {name}{cite}, which we do not use in this paper.",
-    "{name}{cite} has been a popular testbed for {dtask}; however, it is outside the scope of our "
-    "experiments.",
-    "Several earlier methods report results on {name}{cite}; we do not evaluate on it here.",
-    "Although {name}{cite} is widely used for {dtask}, we leave experiments on it to future work.",
-    "Results on {name}{cite} are reported by many previous studies, but we do not consider this benchmark.",
-    "{baseline} was originally tuned on {name}{cite}, a benchmark that is not part of our evaluation.",
-    "We note that {name}{cite}, a common choice for {dtask}, is not used in this study.",
-)
-METHOD_SENTENCES = (
-    "Let x denote an input example and y its label.",
-    "We denote by f_θ the backbone network with parameters θ and by g_φ the {component} with parameters φ.",
-    "Given a training set of N examples, we minimise the empirical risk L(θ, φ) = (1/N) Σ_i ℓ(g_φ(f_θ(x_i)), "
-    "y_i).",
-    "The {component} maps each hidden representation h to a {dim}-dimensional embedding z = W h + b.",
-    "To encourage consistency between views, we add a regularisation term λ ||z - z'||², with λ = {lam}.",
-    "The overall objective is L = L_task + λ L_reg, where L_task is the standard {loss} loss.",
-    "At each step, {method} updates the {component2} using a moving average of the backbone weights with "
-    "momentum {momentum}.",
-    "We implement the {component} as a stack of {layers} layers with residual connections {mcite_resnet}.",
-    "This design keeps the computational complexity linear in the input length.",
-    "Intuitively, the {component2} acts as a soft filter that suppresses irrelevant features.",
-    "Algorithm 1 summarises the full training procedure.",
-    "During inference, the auxiliary branch is discarded, so {method} has the same cost as its backbone.",
-    "We further introduce a temperature τ that controls the sharpness of the attention distribution.",
-    "Theorem 1 shows that, under mild assumptions, the regularised objective upper-bounds the target risk.",
-    "The proof follows from a standard concentration argument and is deferred to the appendix.",
-    "Note that when λ = 0 our formulation reduces to {baseline}.",
-    "In practice we found it beneficial to warm up λ linearly during the first {int} epochs.",
-    "The {component} is shared across all layers, which reduces the number of parameters by {pct}%.",
-    "Equation 3 can be computed efficiently with a single matrix multiplication.",
-    "We apply layer normalisation {mcite_layernorm} before every residual block.",
-    "The attention weights are computed as a = softmax(q k^T / √d), where d = {dim}.",
-    "To avoid collapse, the {component2} is updated with a stop-gradient on the target branch.",
-    "We sample K = {int} negatives per example from a memory queue of size {big}.",
-    "The gating coefficient α is predicted from the pooled representation by a two-layer perceptron.",
-    "Our design follows the encoder-decoder layout of the Transformer {mcite_transformer}.",
-    "Each block combines a {component} with a feed-forward layer of width {dim}.",
-    "This choice makes {method} invariant to permutations of the input elements.",
-    "Gradients are clipped to a maximum norm of {small} for numerical stability.",
-    "Figure 2 gives an overview of the architecture.",
-    "The complexity of a forward pass is O(n d²), which matches that of {baseline}.",
-    "Formally, the {component2} computes a convex combination of the candidate representations.",
-    "We show in the appendix that this estimator is unbiased.",
-)
-EXP_INTROS = (
-    "In this section, we evaluate {method} empirically. We first describe the data and the experimental "
-    "protocol, then report the main results.",
-    "We design our experiments to answer three questions: does {method} improve over strong baselines, which "
-    "components matter, and how does it scale?",
-    "This section describes the experimental protocol used throughout the paper.",
-)
-DATA_OPENERS = (
-    "We conduct experiments on {count} {kind}: {names}.",
-    "Our evaluation covers {count} {kind}, namely {names}.",
-    "We evaluate {method} on {count} {kind} ({names}).",
-    "We describe the {kind} used in our experiments below.",
-)
-DATA_KINDS = ("public benchmarks", "publicly available datasets", "standard datasets", "benchmarks")
-USAGE_WITH_TASKS = (
-    "We evaluate on {ds}{cite} for {tasks}.",
-    "For {tasks}, we use {ds}{cite}.",
-    "Our {tasks} experiments are conducted on {ds}{cite}.",
-    "{ds}{cite} serves as our benchmark for {tasks}.",
-    "We report {tasks} results on {ds}{cite}.",
-    "We use {ds}{cite} to assess {tasks}.",
-)
-USAGE_PLAIN = (
-    "We also use {ds}{cite}.",
-    "Experiments are additionally run on {ds}{cite}.",
-    "{ds}{cite} is part of our evaluation suite.",
-    "We further experiment with {ds}{cite}.",
-)
-THEME_SENTENCES = (
-    "{ds} is a standard benchmark in {themes}.",
-    "It is widely used in the {themes} community.",
-    "{ds} is a well-established {themes} benchmark.",
-    "The dataset belongs to the field of {themes}.",
-)
-FORMAT_SENTENCES = (
-    "{ds} consists of {format}.",
-    "In terms of modality, the dataset provides {format}.",
-    "Data format: {format}.",
-    "Its data modality is {format}.",
-)
-LANGUAGE_SENTENCES = (
-    "The language of {ds} is {language}.",
-    "{ds} contains {language} data.",
-    "Language: {language}.",
-)
-VERSION_SENTENCES = (
-    "We use version {version} of {ds}.",
-    "We rely on the {version} release of the dataset.",
-    "Specifically, we use {ds} version {version}.",
-    "All numbers refer to version {version}.",
-)
-KEYWORD_SENTENCES = (
-    "{ds} is commonly characterised by the keywords {keywords}.",
-    "Keywords associated with {ds} are {keywords}.",
-    "{ds} is a benchmark for {keywords}.",
-    "The dataset is typically described with the keywords {keywords}.",
-)
-YEAR_SENTENCES = (
-    "{ds} was released in {year}.",
-    "{ds} was introduced in {year}.",
-    "The dataset was first published in {year}.",
-)
-LANDING_SENTENCES = (
-    "The data is available at {url}.",
-    "{ds} can be downloaded from {url}.",
-    "The dataset is publicly released at {url}.",
-    "We obtained the data from {url}.",
-)
-SPLIT_SENTENCES = (
-    "We use the official training, validation and test splits.",
-    "Following common practice, we hold out {int}% of the training data for validation.",
-    "We report results on the standard test split.",
-    "Since the test labels are hidden, we report results on the validation split.",
-    "All inputs are preprocessed with the standard pipeline of previous work.",
-)
-DATA_CLOSERS = (
-    "Table 1 summarises the main statistics of all datasets.",
-    "Statistics of the datasets are summarised in Table 1.",
-    "We use each dataset exactly as distributed by its authors, without additional filtering.",
-)
-PRIVATE_DATA_SENTENCES = (
-    "All experiments are conducted on {private}.",
-    "We evaluate {method} on {private}.",
-    "Our experiments use {private}.",
-)
-PRIVATE_FOLLOWUPS = (
-    "The data cannot be released because of privacy agreements, but we describe its construction in detail.",
-    "No public benchmark matches our setting, so we do not report results on standard datasets.",
-    "We split the data chronologically into training, validation and test portions in a ratio of 8:1:1.",
-    "Annotations were produced by {int} trained annotators with a Cohen's kappa of {kappa}.",
-    "Because the collection is proprietary, we additionally release a synthetic generator that mimics its "
-    "statistics.",
-)
-BASELINE_SENTENCES = (
-    "We compare {method} with {baseline} {cite}, {baseline2} {cite} and {baseline3} {cite}.",
-    "We also include a strong backbone trained with standard empirical risk minimisation.",
-    "All baselines are re-implemented in our framework and tuned with the same budget.",
-    "For {baseline}, we use the hyper-parameters recommended by its authors.",
-)
-OPTIMIZER_SENTENCES = (
-    "We optimise with AdamW {mcite_adamw} using a learning rate of {lr} and a batch size of {bs}.",
-    "We use Adam {mcite_adam} with β1 = 0.9, β2 = 0.999, a learning rate of {lr} and a batch size of {bs}.",
-    "Optimisation uses stochastic gradient descent with momentum 0.9, a learning rate of {lr} and a batch "
-    "size of {bs}.",
-)
-IMPL_SENTENCES = (
-    "All models are implemented in PyTorch and trained on {hardware}.",
-    "The learning rate follows a cosine schedule with {small} warm-up epochs.",
-    "We train for {epochs} epochs and select the checkpoint with the best validation score.",
-    "Weight decay is set to {wd} and dropout {mcite_dropout} to {drop}.",
-    "Unless stated otherwise, the backbone has {layers} layers with hidden size {dim}.",
-    "Each experiment is repeated with {small} random seeds and we report the mean and standard deviation.",
-    "Hyper-parameters of all baselines are tuned on the validation split with the same budget.",
-    "Training {method} takes roughly {int} hours, about {pct}% longer than the baseline.",
-    "Mixed-precision training is used throughout to reduce memory consumption.",
-    "For fair comparison, all methods share the same backbone and data preprocessing.",
-)
-RESULT_SENTENCES = (
-    "On {ds}, {method} achieves a {metric} of {score}, compared with {score2} for {baseline}.",
-    "{method} improves over the strongest baseline on {ds} by {pct} points.",
-    "The gains on {ds} are smaller but consistent across seeds.",
-    "On {ds}, {method} outperforms {baseline2} by a clear margin ({score} vs. {score2}).",
-    "Results on {ds} follow the same trend, with an improvement of {pct} points in {metric}.",
-)
-PRIVATE_RESULT_SENTENCES = (
-    "On our data, {method} reaches a {metric} of {score}, compared with {score2} for {baseline}.",
-    "{method} improves over the strongest baseline by {pct} points.",
-    "The improvements are consistent across all {small} random seeds.",
-)
-RESULT_GENERAL = (
-    "Overall, {method} obtains the best average {metric} among all compared methods.",
-    "The improvements are statistically significant according to a paired t-test (p < 0.05).",
-    "Interestingly, the gap between {method} and {baseline} widens in the low-data regime.",
-    "{baseline3} is competitive on some settings but requires {int} times more compute.",
-)
-ANALYSIS_SENTENCES = (
-    "Removing the {component} reduces {metric} by {pct} points, confirming its importance.",
-    "Replacing the {component2} with a simple average leads to a drop of {pct} points.",
-    "{method} is robust to the choice of λ in the range [{lam}, {lam2}].",
-    "{method} processes {big} examples per second, only {pct}% slower than {baseline}.",
-    "Qualitative analysis reveals that the learned {component} focuses on semantically meaningful parts of "
-    "the input.",
-    "Performance increases monotonically with model size up to {layers} layers.",
-    "Failure cases mostly involve rare classes and ambiguous inputs.",
-    "Training curves show that {method} converges about {small} times faster than {baseline}.",
-    "Figure 3 visualises the learned representations, which form well-separated clusters.",
-    "Increasing the number of negatives beyond {big} brings no further benefit.",
-    "With only {small}0% of the training data, {method} retains most of its accuracy.",
-    "The variance across random seeds is below {small} points for all methods.",
-    "Disabling the stop-gradient causes training to diverge in {small} out of {int} runs.",
-    "The {component2} adds fewer than {pct}% parameters to the backbone.",
-)
-LIMITATION_SENTENCES = (
-    "Our study has several limitations.",
-    "We only consider moderate model sizes because of our computational budget.",
-    "The proposed {component} introduces an additional hyper-parameter that must be tuned.",
-    "Our evaluation is restricted to {field} and may not transfer to other domains.",
-    "Finally, we do not study the fairness implications of {method}.",
-)
-CONCLUSION_SENTENCES = (
-    "We presented {method}, a {adj} approach to {task} that combines a {component} with a {component2}.",
-    "Experiments show consistent improvements over strong baselines at a modest computational cost.",
-    "In future work, we plan to extend {method} to other modalities and to study its theoretical properties.",
-    "We hope that our findings encourage further research on the {component}.",
-    "Our analysis also highlights open questions about the interplay between data and model scale.",
-    "{method} is a simple drop-in replacement that we expect to be useful beyond {task}.",
-)
+ABSTRACT_OPENERS: tuple[str, ...] = _PHRASES.take("abstract_openers")
+ABSTRACT_GAPS: tuple[str, ...] = _PHRASES.take("abstract_gaps")
+ABSTRACT_PROPOSALS: tuple[str, ...] = _PHRASES.take("abstract_proposals")
+ABSTRACT_DETAILS: tuple[str, ...] = _PHRASES.take("abstract_details")
+ABSTRACT_RESULTS: tuple[str, ...] = _PHRASES.take("abstract_results")
+ABSTRACT_CLOSERS: tuple[str, ...] = _PHRASES.take("abstract_closers")
+INTRO_CONTEXT: tuple[str, ...] = _PHRASES.take("intro_context")
+INTRO_GAP: tuple[str, ...] = _PHRASES.take("intro_gap")
+INTRO_PROPOSAL: tuple[str, ...] = _PHRASES.take("intro_proposal")
+INTRO_CONTRIBUTIONS: tuple[str, ...] = _PHRASES.take("intro_contributions")
+RELATED_FILLER: tuple[str, ...] = _PHRASES.take("related_filler")
+RELATED_TOPICS: tuple[str, ...] = _PHRASES.take("related_topics")
+DISTRACTOR_SENTENCES: tuple[str, ...] = _PHRASES.take("distractor_sentences")
+METHOD_SENTENCES: tuple[str, ...] = _PHRASES.take("method_sentences")
+EXP_INTROS: tuple[str, ...] = _PHRASES.take("exp_intros")
+DATA_OPENERS: tuple[str, ...] = _PHRASES.take("data_openers")
+DATA_KINDS: tuple[str, ...] = _PHRASES.take("data_kinds")
+USAGE_WITH_TASKS: tuple[str, ...] = _PHRASES.take("usage_with_tasks")
+USAGE_PLAIN: tuple[str, ...] = _PHRASES.take("usage_plain")
+THEME_SENTENCES: tuple[str, ...] = _PHRASES.take("theme_sentences")
+FORMAT_SENTENCES: tuple[str, ...] = _PHRASES.take("format_sentences")
+LANGUAGE_SENTENCES: tuple[str, ...] = _PHRASES.take("language_sentences")
+VERSION_SENTENCES: tuple[str, ...] = _PHRASES.take("version_sentences")
+KEYWORD_SENTENCES: tuple[str, ...] = _PHRASES.take("keyword_sentences")
+YEAR_SENTENCES: tuple[str, ...] = _PHRASES.take("year_sentences")
+LANDING_SENTENCES: tuple[str, ...] = _PHRASES.take("landing_sentences")
+SPLIT_SENTENCES: tuple[str, ...] = _PHRASES.take("split_sentences")
+DATA_CLOSERS: tuple[str, ...] = _PHRASES.take("data_closers")
+PRIVATE_DATA_SENTENCES: tuple[str, ...] = _PHRASES.take("private_data_sentences")
+PRIVATE_FOLLOWUPS: tuple[str, ...] = _PHRASES.take("private_followups")
+BASELINE_SENTENCES: tuple[str, ...] = _PHRASES.take("baseline_sentences")
+OPTIMIZER_SENTENCES: tuple[str, ...] = _PHRASES.take("optimizer_sentences")
+IMPL_SENTENCES: tuple[str, ...] = _PHRASES.take("impl_sentences")
+RESULT_SENTENCES: tuple[str, ...] = _PHRASES.take("result_sentences")
+PRIVATE_RESULT_SENTENCES: tuple[str, ...] = _PHRASES.take("private_result_sentences")
+RESULT_GENERAL: tuple[str, ...] = _PHRASES.take("result_general")
+ANALYSIS_SENTENCES: tuple[str, ...] = _PHRASES.take("analysis_sentences")
+LIMITATION_SENTENCES: tuple[str, ...] = _PHRASES.take("limitation_sentences")
+CONCLUSION_SENTENCES: tuple[str, ...] = _PHRASES.take("conclusion_sentences")
+_PHRASES.refuse_untaken()
+if set(AREA_PROFILES) != set(AREA_WEIGHTS):
+    raise _PHRASES.error(
+        "area_profiles", f"expected the areas {', '.join(AREA_WEIGHTS)}, got {', '.join(AREA_PROFILES)}"
+    )
 
 NUMBER_GENERATORS: dict[str, Callable[[random.Random], str]] = {
     "pct": lambda r: f"{r.uniform(0.3, 6.0):.1f}",
