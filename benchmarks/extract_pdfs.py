@@ -30,7 +30,7 @@ from paperdcat.scoring.score import score_dirs, score_papers
 def headline(metrics: dict) -> dict:
     return {
         "datasets_f1": metrics["datasets"]["f1"],
-        "creator_f1": metrics["fields"]["dcterms:creator"]["f1"],
+        "creator_f1": metrics["fields"]["creator"]["f1"],
         "fields_macro_f1": metrics["fields_macro_f1"],
     }
 
