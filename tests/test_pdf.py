@@ -19,6 +19,7 @@ from paperdcat.errors import PaperdcatError
 from paperdcat.extraction import pdf
 from paperdcat.extraction.context import clean_text, mentioned_in_text, normalise_mention, split_units
 from paperdcat.extraction.pdf import (
+    TITLE_MAX_LINES,
     UnreadablePaper,
     join_pages,
     paper_text,
@@ -27,6 +28,7 @@ from paperdcat.extraction.pdf import (
     pypdf_pages,
     reflow,
     tidy_pdf_text,
+    title_span,
     without_page_number,
 )
 
@@ -102,6 +104,75 @@ def test_two_columns_read_first_column_before_second(pdfs):
     last = text.find(" ".join(right_words).replace("\ufffe", ""))
     assert 0 <= first < last
     assert len(left) > 1000 and len(right) > 1000
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+@pytest.mark.parametrize("style", list(PAPERS))
+def test_a_title_printed_on_two_lines_comes_back_as_one_line(pdfs, style, columns):
+    title = clean_text(PAPERS[style]["text"]).splitlines()[0]
+    printed = pypdfium2.PdfDocument(pdfs[style, columns])[0].get_textpage().get_text_range()
+    assert printed.split("\r\n")[0] != title and " ".join(printed.split()).startswith(title)  # two lines
+    assert paper_text(pdfs[style, columns]).split("\n")[0] == title
+    assert split_units(paper_text(pdfs[style, columns]))[0].text == title
+
+
+def _first_page(path: Path, title: list[str], running_head: str = "", stamp: str = "", scaled: bool = False):
+    """A one-page PDF: an 8-point running head, a 16-point title on the given lines (the last set as 1-point
+    type scaled by 16 when ``scaled``), a 20-point stamp rotated in the margin, then 10-point body lines."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    canvas = Canvas(str(path), pagesize=A4, invariant=1)
+    if running_head:
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(72, 800, running_head)
+    for number, line in enumerate(title):
+        y = 760 - 20 * number
+        if scaled and number == len(title) - 1:
+            canvas.saveState()
+            canvas.translate(72, y)
+            canvas.scale(16, 16)
+            canvas.setFont("Helvetica-Bold", 1)
+            canvas.drawString(0, 0, line)
+            canvas.restoreState()
+        else:
+            canvas.setFont("Helvetica-Bold", 16)
+            canvas.drawString(72, y, line)
+    if stamp:
+        canvas.saveState()
+        canvas.translate(30, 300)
+        canvas.rotate(90)
+        canvas.setFont("Times-Roman", 20)
+        canvas.drawString(0, 0, stamp)
+        canvas.restoreState()
+    canvas.setFont("Helvetica", 10)
+    canvas.drawString(72, 620, "Abstract")
+    for number in range(30):
+        canvas.drawString(
+            72, 600 - 14 * number, f"Body line {number} of the paper reports results on a dataset."
+        )
+    canvas.save()
+
+
+def test_a_small_running_head_and_a_rotated_stamp_are_not_joined_to_the_title(tmp_path):
+    path = tmp_path / "head.pdf"
+    head, stamp = "Published as a conference paper at ICLR 2020", "arXiv:2001.00001v1 [cs.LG] 1 Jan 2020"
+    _first_page(path, ["Learning to Read Papers", "for Their Datasets"], head, stamp, scaled=True)
+    lines = paper_text(path).split("\n")
+    assert lines[:3] == [head, "Learning to Read Papers for Their Datasets", ""]
+    assert "Abstract" in lines and stamp in lines  # the stamp, rotated large type, is a line of its own
+
+
+def test_no_title_is_found_where_all_type_is_one_size_or_the_large_type_runs_too_long(tmp_path):
+    plain, long = tmp_path / "plain.pdf", tmp_path / "long.pdf"
+    _first_page(plain, [])
+    _first_page(
+        long, [f"Line {number} of a poster set in large type" for number in range(TITLE_MAX_LINES + 1)]
+    )
+    for path in (plain, long):
+        page = pypdfium2.PdfDocument(path)[0]
+        assert title_span(page.get_textpage(), page.get_height()) is None
+    assert paper_text(plain).startswith("Abstract\nBody line 0 ")  # the text as before
 
 
 def test_pdfium_marks_line_end_hyphens_and_the_clean_text_joins_them(pdfs):

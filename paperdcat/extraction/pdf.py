@@ -18,13 +18,18 @@ Which PDFs are unreadable (``UnreadablePaper``, with a short ``reason``):
 ``paper_text`` returns the text cleaned by ``paperdcat.extraction.context.clean_text``, which also resolves
 PDFium's mark of a line-end hyphen (see ``PDFIUM_HYPHEN`` there); a PDF's printed lines are then joined into
 paragraphs and reference entries (``reflow``), the layout of the corpus texts that the context builder
-reads.
+reads. The first page's title is found by its type size (``title_span``) and joined into one line; the
+pypdf fallback, which reports no type sizes, leaves a title printed on two lines as two lines.
 """
 
 from __future__ import annotations
 
+import ctypes
+import itertools
 import logging
+import math
 import re
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +53,16 @@ ENTRY_CONTINUATION = re.compile(r"^[a-z\d(]")  # "2016. Layer Normalization", "a
 # which then stays, so that a word cut at the foot of a page is joined to its tail on the next page.
 PAGE_NUMBER_START = re.compile(r"\A\s*\d{1,4}[ \t]*(?:\r\n|\r|\n)")
 PAGE_NUMBER_END = re.compile(r"(?:\r\n|\r|\n|([\x02\ufffe]))[ \t]*\d{1,4}\s*\Z")
+# A first page's title (``title_span``): in type at least TITLE_SCALE times the size of most of the page's
+# text and used for TITLE_MIN_CHARS characters or more, on at most TITLE_MAX_LINES lines and TITLE_MAX_CHARS
+# characters, TITLE_SHARE of each line's characters in the largest type (a footnote mark is smaller).
+TITLE_SCALE = 1.2
+TITLE_MIN_CHARS = 8
+TITLE_MAX_LINES = 4
+TITLE_MAX_CHARS = 300
+TITLE_SHARE = 0.8
+PRINTED_HYPHEN_BREAK = re.compile(r"[\x02\ufffe](?:\r\n|\r|\n)(?![a-z])")
+TITLE_LINE_BREAK = re.compile(r"(?<![\x02\ufffe])[ \t]*(?:\r\n|\r|\n)[ \t]*")
 
 
 class UnreadablePaper(PaperdcatError):
@@ -71,13 +86,100 @@ def _check_file(path: Path) -> None:
         raise UnreadablePaper(path, EMPTY, "0 bytes")
 
 
+def title_span(textpage: object, page_height: float) -> tuple[int, int] | None:
+    """The character range ``(start, end)`` of the title on a paper's first page, or None.
+
+    The title is the run of consecutive lines, in PDFium's reading order, set mostly (``TITLE_SHARE`` of
+    their characters) in the page's largest type (of at least ``TITLE_MIN_CHARS`` characters), the first of
+    them in the upper half of the page. Nothing is a title unless that type is ``TITLE_SCALE`` times the
+    size of most of the page's text (a page all in one size has none); a run longer than
+    ``TITLE_MAX_LINES`` lines or ``TITLE_MAX_CHARS`` characters is not a title (a poster, a slide). Rotated
+    characters (arXiv's stamp in the margin) and PDFium's generated spaces and line breaks are not counted.
+    Running heads above the title ("Published as a conference paper at ...") are small print and stay
+    lines of their own, before the title.
+    """
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw  # type: ignore[attr-defined]
+    unicode, generated, angle_of = (
+        pdfium_c.FPDFText_GetUnicode,
+        pdfium_c.FPDFText_IsGenerated,
+        pdfium_c.FPDFText_GetCharAngle,
+    )
+    font_size, get_matrix, origin = (
+        pdfium_c.FPDFText_GetFontSize,
+        pdfium_c.FPDFText_GetMatrix,
+        pdfium_c.FPDFText_GetCharOrigin,
+    )
+    matrix = pdfium_c.FS_MATRIX()
+    lines: list[tuple[int, int, list[float], float]] = []  # first and after-last character, sizes, top y
+    start, end, sizes, top = 0, 0, [], -math.inf
+    x, y = ctypes.c_double(), ctypes.c_double()
+    count = pdfium_c.FPDFText_CountChars(raw)
+    for index in range(count + 1):
+        char = unicode(raw, index) if index < count else 10
+        if char == 10:  # "\n", the end of a printed line (PDFium's "\r\n", or the page's end)
+            if sizes:
+                lines.append((start, end, sizes, top))
+            start, sizes, top = index + 1, [], -math.inf
+            continue
+        if chr(char).isspace() or generated(raw, index) == 1:
+            continue
+        angle = angle_of(raw, index)
+        if angle < 0 or min(angle, 2 * math.pi - angle) > 0.01:  # rotated, or -1 for an error
+            continue
+        # the printed size: the font size (the ``Tf`` operand) times the vertical scale of the character's
+        # matrix, which a PDF may use instead (``1 Tf`` scaled by 16 is 16-point type)
+        get_matrix(raw, index, matrix)
+        sizes.append(round(font_size(raw, index) * math.hypot(matrix.c, matrix.d), 1))
+        origin(raw, index, x, y)
+        top, end = max(top, y.value), index + 1
+    every = sorted(size for line in lines for size in line[2])
+    # the largest type that prints a title's worth of characters: not a drop cap or a big symbol
+    largest = max((size for size, n in Counter(every).items() if n >= TITLE_MIN_CHARS), default=0.0)
+    if not every or largest < TITLE_SCALE * every[len(every) // 2]:
+        return None
+
+    def in_title(line: tuple[int, int, list[float], float]) -> bool:
+        return sum(size >= largest - 0.2 for size in line[2]) >= TITLE_SHARE * len(line[2])
+
+    first = next((number for number, line in enumerate(lines) if in_title(line)), None)
+    if first is None or lines[first][3] < page_height / 2:  # the largest type is not a title's
+        return None
+    run = list(itertools.takewhile(in_title, lines[first:]))
+    if len(run) > TITLE_MAX_LINES:
+        return None
+    span = run[0][0], run[-1][1]
+    return span if span[1] - span[0] <= TITLE_MAX_CHARS else None
+
+
+def one_line(title: str) -> str:
+    """A title's printed lines joined by a space and followed by a blank line, the layout of the corpus
+    texts (a title line is then never run on into the authors' line by ``reflow``). A line-end hyphen
+    (PDFium's mark) before a lower-case letter stays for ``clean_text`` to join the word ("Verifi-cation");
+    any other is a printed "-" ("Multi-Task")."""
+    title = PRINTED_HYPHEN_BREAK.sub("-", title)
+    return TITLE_LINE_BREAK.sub(" ", title) + "\r\n"
+
+
 def pdfium_pages(path: Path) -> list[str]:
-    """Each page's text as PDFium reads it (``\\r\\n`` line ends, U+FFFE for a line-end hyphen)."""
+    """Each page's text as PDFium reads it (``\\r\\n`` line ends, U+FFFE for a line-end hyphen), but for the
+    first page's title (``title_span``), which is ``one_line``: a title printed on two or three lines would
+    read as a cut title and a heading to ``split_units``."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(path)
     try:
-        return [document[index].get_textpage().get_text_range() for index in range(len(document))]
+        pages = []
+        for index in range(len(document)):
+            page = document[index]
+            textpage = page.get_textpage()
+            text = textpage.get_text_range()
+            if index == 0 and (span := title_span(textpage, page.get_height())):
+                title = textpage.get_text_range(span[0], span[1] - span[0])
+                text = text.replace(title, one_line(title), 1)
+            pages.append(text)
+        return pages
     finally:
         document.close()
 
