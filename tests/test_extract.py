@@ -196,3 +196,18 @@ def test_each_answer_lands_in_its_own_papers_file_and_scores_and_graphs_back(
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == total
     folder, skipped = load_folder(tmp_path / "out")  # what `paperdcat rdf` reads: papers, not summary.json
     assert sorted(key for key, _ in folder) == sorted(p["paper_id"] for p in papers) and not skipped
+
+
+def test_rate_column_shows_papers_per_second_after_one_slow_batch() -> None:
+    """A batch of 16 papers may take a minute: the rate must show from the first batch on."""
+    from rich.progress import Progress
+
+    from paperdcat.progress import RateColumn
+
+    progress = Progress(RateColumn("papers"), auto_refresh=False)
+    task_id = progress.add_task("extracting", total=32)
+    task = progress.tasks[0]
+    assert str(RateColumn("papers").render(task)) == ""
+    task.start_time = task.get_time() - 64.0  # one batch of 16 papers took 64 s
+    progress.update(task_id, advance=16)
+    assert str(RateColumn("papers").render(task)) == "0.25 papers/s"
