@@ -3,7 +3,11 @@ end-to-end tests run dvc."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import yaml
@@ -38,3 +42,20 @@ def copy_project(root: Path, params: dict) -> Path:
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "tiny configuration"], root)
     return root
+
+
+def kill_at_first_checkpoint(command: list[str], root: Path, timeout_s: float) -> None:
+    """Start ``command`` in ``root`` in a process group of its own and SIGKILL the group as soon as train has
+    written its first complete checkpoint (``trainer_state.json`` is written last)."""
+    checkpoints = root / "models/checkpoints"
+    process = subprocess.Popen(
+        command, cwd=root, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + timeout_s
+    while not any(checkpoints.glob("checkpoint-*/trainer_state.json")):
+        assert process.poll() is None and time.monotonic() < deadline, (
+            "train ended before its first checkpoint"
+        )
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from commands import run
-from project import REPO, copy_project, tiny_params
+from project import REPO, copy_project, kill_at_first_checkpoint, tiny_params
 
 pytestmark = pytest.mark.slow
 
@@ -221,19 +220,7 @@ def test_interrupted_train_resumes_from_its_last_checkpoint(workspace):
     params["train"].update(max_steps=40, save_steps=4)
     (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     checkpoints = workspace / "models/checkpoints"
-    repro = subprocess.Popen(
-        ["dvc", "repro"],
-        cwd=workspace,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    while not any(checkpoints.glob("checkpoint-*/trainer_state.json")):
-        assert repro.poll() is None and time.monotonic() < deadline, "train ended before its first checkpoint"
-        time.sleep(0.05)
-    os.killpg(repro.pid, signal.SIGKILL)  # dvc and the stage process, mid-training
-    repro.wait()
+    kill_at_first_checkpoint(["dvc", "repro"], workspace, timeout_s=300)  # dvc and the stage, mid-training
     assert not (workspace / "models/adapter").exists()
 
     result = run(["dvc", "repro"], workspace)

@@ -8,7 +8,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from commands import run
-from project import REPO, copy_project, tiny_params
+from project import REPO, copy_project, kill_at_first_checkpoint, tiny_params
 from pydantic import ValidationError
 
 from paperdcat.errors import PaperdcatError
@@ -197,22 +196,8 @@ def test_two_processes_killed_outright_leave_no_worker_and_resume_from_the_last_
     params["train"].update(num_processes=2, max_steps=40, save_steps=4)
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     shutil.rmtree(project / "models/checkpoints", ignore_errors=True)
-    checkpoints = project / "models/checkpoints"
-    stage = subprocess.Popen(
-        [sys.executable, "-m", "stages.train"],
-        cwd=project,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while not any(checkpoints.glob("checkpoint-*/trainer_state.json")):
-        assert stage.poll() is None and time.monotonic() < deadline, "train ended before its first checkpoint"
-        time.sleep(0.05)
-    os.killpg(
-        stage.pid, signal.SIGKILL
-    )  # the stage (torchrun's agent); its workers have sessions of their own
-    stage.wait()
+    # the stage (torchrun's agent) alone: its workers have sessions of their own
+    kill_at_first_checkpoint([sys.executable, "-m", "stages.train"], project, timeout_s=120)
     deadline = time.monotonic() + 2  # the kernel kills them at once; orphans would train on for seconds
     while stage_processes(project):
         assert time.monotonic() < deadline, "workers outlived their launcher"

@@ -63,7 +63,6 @@ class RunTotals:
     failed: int = 0
     valid: int = 0
     repaired: int = 0
-    datasets: int = 0
     read_s: float = 0.0  # PDF or text to clean text
     context_s: float = 0.0  # the context builder
     generate_s: float = 0.0
