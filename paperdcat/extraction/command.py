@@ -9,7 +9,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.pipeline import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_NEW_TOKENS,
@@ -60,12 +59,9 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         summary = extract(options)
-    except BadArguments as error:
+    except BadArguments as error:  # any other PaperdcatError: paperdcat.cli.main prints it, exit 1
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except PaperdcatError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     print(
         f"{args.out}: {summary['extracted']} extracted, {summary['skipped_existing']} kept, "
         f"{summary['failures']} failed; {summary['datasets']} datasets; "

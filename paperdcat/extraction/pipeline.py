@@ -19,7 +19,7 @@ from typing import Any
 from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.context import clean_text, paper_context
 from paperdcat.extraction.generation import generate_batches, load_model, with_adapter
-from paperdcat.extraction.inputs import RUN_FILES, PaperInput, discover_inputs, shard
+from paperdcat.extraction.inputs import RUN_FILES, PaperInput, discover_inputs, parse_shard, shard
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.pdf import UnreadablePaper, paper_text
 from paperdcat.extraction.settings import (
@@ -31,7 +31,6 @@ from paperdcat.extraction.settings import (
 from paperdcat.io import read_json, write_json, write_text
 from paperdcat.models import hub_reachable, looks_like_path
 from paperdcat.progress import progress_bar
-from paperdcat.schema import metamine_record
 
 DEFAULT_BATCH_SIZE = 16
 DEFAULT_MAX_NEW_TOKENS = 320
@@ -74,8 +73,8 @@ def run_suffix(spec: str | None) -> str:
     """``""`` for a whole run, ``".2-of-4"`` for shard 2/4: the shard's summary, errors and graph names."""
     if not spec:
         return ""
-    k, n = spec.split("/")
-    return f".{int(k)}-of-{int(n)}"
+    index, count = parse_shard(spec)
+    return f".{index}-of-{count}"
 
 
 def check_model_spec(flag: str, spec: str) -> None:
@@ -185,11 +184,10 @@ def extract(options: ExtractOptions) -> dict[str, Any]:
             )
             for batch in batches:
                 for index, answer in zip(batch.indices, batch.answers, strict=True):
-                    parsed = parse_answer(answer)
-                    records = [metamine_record(d) for d in parsed.datasets]
+                    parsed = parse_answer(answer)  # its datasets are MetaMine records already
                     write_text(
                         output_path(options.out, readable[index]),
-                        json.dumps(records, indent=2, ensure_ascii=False) + "\n",
+                        json.dumps(parsed.datasets, indent=2, ensure_ascii=False) + "\n",
                     )
                     totals.extracted += 1
                     totals.valid += parsed.valid
