@@ -3,11 +3,21 @@ before any work, with one line that names the file and the key."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from paperdcat.errors import PaperdcatError
 
@@ -30,30 +40,103 @@ class SplitParams(Section):
         return self
 
 
+SourceName = Literal["generated", "jsonl", "scirex", "metamine"]
+
+
+def local_path(path: str | None) -> Path | None:
+    """A corpus path from params.yaml, relative paths read from the project root.
+
+    ``dvc exp run --temp`` and queued experiments run in a copy under ``<project>/.dvc/tmp/exps/``,
+    where a path such as ``../shared/data/...`` would miss; there it is tried against the project too.
+    """
+    if path is None:
+        return None
+    found = Path(path).expanduser()
+    if found.is_absolute() or found.exists():
+        return found
+    for folder in Path.cwd().resolve().parents:
+        if folder.parts[-3:] == (".dvc", "tmp", "exps"):
+            in_project = folder.parents[2] / found
+            if in_project.exists():
+                return in_project
+    return found
+
+
+class SourceEntry(Section):
+    """One item of the list form of ``data.source``; ``n_papers`` defaults to ``data.n_papers``."""
+
+    name: SourceName
+    path: str | None = None
+    n_papers: int = Field(ge=1)
+
+
+@dataclass(frozen=True)
+class SourceParams:
+    """One corpus source to load, whichever form ``data.source`` takes."""
+
+    name: SourceName
+    path: str | None
+    n_papers: int
+    seed: int
+    key: str = "data"  # where its path is set: ``data`` (data.path) or ``data.source.<index>``
+
+    def local_path(self) -> Path | None:
+        return local_path(self.path)
+
+
+# Tags of the two forms of data.source; validation errors leave them out of the key they name.
+ONE, SEVERAL = "<one>", "<several>"
+
+
+def _source_form(value: Any) -> str:
+    return SEVERAL if isinstance(value, list) else ONE
+
+
 class DataParams(Section):
-    source: Literal["generated", "jsonl", "scirex", "metamine"] = "generated"
+    source: Annotated[
+        Annotated[SourceName, Tag(ONE)] | Annotated[list[SourceEntry], Field(min_length=1), Tag(SEVERAL)],
+        Discriminator(_source_form),
+    ] = Field("generated", description="one source (then data.path, data.n_papers), or a list of sources")
     path: str | None = None
     n_papers: int = Field(300, ge=1)
     seed: int = 42
     split: SplitParams = SplitParams()
 
-    def local_path(self) -> Path | None:
-        """``data.path``, relative paths read from the project root.
+    @model_validator(mode="before")
+    @classmethod
+    def _default_n_papers(cls, values: Any) -> Any:
+        """A list item without ``n_papers`` takes ``data.n_papers``."""
+        if not isinstance(values, dict) or not isinstance(values.get("source"), list):
+            return values
+        default = values.get("n_papers", cls.model_fields["n_papers"].default)
+        items = [
+            {"n_papers": default, **item} if isinstance(item, dict) else item for item in values["source"]
+        ]
+        return {**values, "source": items}
 
-        ``dvc exp run --temp`` and queued experiments run in a copy under ``<project>/.dvc/tmp/exps/``,
-        where a path such as ``../shared/data/...`` would miss; there it is tried against the project too.
-        """
-        if self.path is None:
-            return None
-        path = Path(self.path).expanduser()
-        if path.is_absolute() or path.exists():
-            return path
-        for folder in Path.cwd().resolve().parents:
-            if folder.parts[-3:] == (".dvc", "tmp", "exps"):
-                in_project = folder.parents[2] / path
-                if in_project.exists():
-                    return in_project
-        return path
+    @field_validator("source")
+    @classmethod
+    def _distinct_names(cls, source: str | list[SourceEntry]) -> str | list[SourceEntry]:
+        if isinstance(source, list):
+            names = [entry.name for entry in source]
+            if repeated := next((name for name in names if names.count(name) > 1), None):
+                raise ValueError(
+                    f"each source at most once ({repeated!r} is listed {names.count(repeated)} times)"
+                )
+        return source
+
+    def sources(self) -> list[SourceParams]:
+        """The sources to load: ``data.source`` with ``data.path`` and ``data.n_papers``, or each item."""
+        if isinstance(self.source, str):
+            return [SourceParams(self.source, self.path, self.n_papers, self.seed)]
+        return [
+            SourceParams(entry.name, entry.path, entry.n_papers, self.seed, key=f"data.source.{index}")
+            for index, entry in enumerate(self.source)
+        ]
+
+    def local_path(self) -> Path | None:
+        """``data.path``, relative paths read from the project root (see ``local_path``)."""
+        return local_path(self.path)
 
 
 class ModelParams(Section):
@@ -131,7 +214,7 @@ class Params(Section):
 
 def _describe(error: ValidationError, path: Path) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    key = ".".join(str(part) for part in first["loc"] if part not in (ONE, SEVERAL)) or "(top level)"
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     return f"{path}: {key}: {message}" + (
         f" (got {first['input']!r})" if first["type"] != "extra_forbidden" else ""

@@ -29,6 +29,11 @@ def main() -> None:
             f"JSON valid {metrics['json_valid_rate']} (+{metrics['repaired_rate']} repaired; strict dataset "
             f"F1 {metrics['strict']['datasets']['f1']}), {metrics['sec_per_paper']} s/paper"
         )
+        for source, scores in metrics.get("by_source", {}).items():
+            print(
+                f"  {source} ({scores['papers']} papers): dataset F1 {scores['datasets']['f1']}, "
+                f"fields macro F1 {scores['fields_macro_f1']}, JSON valid {scores['json_valid_rate']}"
+            )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """fetch: resolve model.base into models/base and data.source into data/raw/papers.jsonl."""
 
+from collections import Counter
 from pathlib import Path
 
 from paperdcat.corpus.sources import load_corpus
@@ -16,7 +17,12 @@ def main() -> None:
     answer = fetch_base_model(params.model.base, Path("models/base"))
     print(f"models/base: {params.model.base}; smoke answer: {answer!r}")
     write_jsonl("data/raw/papers.jsonl", papers)
-    print(f"data/raw/papers.jsonl: {len(papers)} papers from source {params.data.source!r}")
+    single = params.data.sources()[0].name  # the source of untagged records
+    counts = Counter(paper.get("source", single) for paper in papers)
+    print(
+        f"data/raw/papers.jsonl: {len(papers)} papers from "
+        + ", ".join(f"source {name!r} ({count})" for name, count in counts.items())
+    )
 
 
 if __name__ == "__main__":

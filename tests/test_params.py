@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from paperdcat.errors import PaperdcatError
-from paperdcat.params import DataParams, Params, Section, load_params
+from paperdcat.params import DataParams, Params, Section, SourceParams, load_params
 
 REPO_PARAMS = Path(__file__).resolve().parents[1] / "params.yaml"
 
@@ -56,6 +56,17 @@ def test_repo_params_set_every_key_explicitly():
         ("data: {split: {train: 0.5, val: 0.1, test: 0.1}}", "data.split: Value error, train + val + test"),
         ("evaluate: {title_match_threshold: 101}", "evaluate.title_match_threshold"),
         ("data: {source: arxiv}", "data.source: Input should be"),
+        ("data: {source: [{name: arxiv}]}", "data.source.0.name: Input should be 'generated', 'jsonl'"),
+        ("data: {source: [{name: jsonl, pth: a.jsonl}]}", "data.source.0.pth: unknown key"),
+        (
+            "data: {source: [{name: generated, n_papers: 0}]}",
+            "data.source.0.n_papers: Input should be greater",
+        ),
+        ("data: {source: []}", "data.source: List should have at least 1 item"),
+        (
+            "data: {source: [{name: scirex, path: a.jsonl}, {name: generated}, {name: scirex}]}",
+            "data.source: Value error, each source at most once ('scirex' is listed 2 times)",
+        ),
         ("modle: {base: x}", "modle: unknown key"),
         ("train: {num_processes: 0}", "train.num_processes: Input should be greater than or equal to 1"),
         ("train: {device: gpu}", "train.device: Input should be 'auto', 'cpu' or 'cuda'"),
@@ -97,3 +108,30 @@ def test_relative_data_path_is_read_from_the_project_in_dvc_temporary_experiment
     assert DataParams(source="jsonl", path="../../shared/missing.jsonl").local_path() == Path(
         "../../shared/missing.jsonl"
     )
+    several = DataParams(
+        source=[{"name": "generated"}, {"name": "jsonl", "path": "../../shared/train.jsonl"}]
+    )
+    assert several.sources()[1].local_path().resolve() == corpus.resolve()
+
+
+def test_one_source_is_its_name_with_data_path_and_n_papers(tmp_path):
+    data = load_params(write(tmp_path, "data: {source: scirex, path: a.jsonl, n_papers: 306, seed: 7}")).data
+    assert data.source == "scirex"
+    assert data.sources() == [SourceParams("scirex", "a.jsonl", 306, 7, key="data")]
+
+
+def test_a_list_of_sources_each_with_its_path_and_n_papers(tmp_path):
+    text = """
+data:
+  n_papers: 50
+  seed: 3
+  source:
+    - {name: generated, n_papers: 144}
+    - {name: scirex, path: ../shared/data/scirex/train.jsonl, n_papers: 306}
+    - {name: jsonl, path: extra.jsonl}
+"""
+    assert load_params(write(tmp_path, text)).data.sources() == [
+        SourceParams("generated", None, 144, 3, key="data.source.0"),
+        SourceParams("scirex", "../shared/data/scirex/train.jsonl", 306, 3, key="data.source.1"),
+        SourceParams("jsonl", "extra.jsonl", 50, 3, key="data.source.2"),  # n_papers: data.n_papers
+    ]

@@ -203,6 +203,9 @@ def test_scirex_without_path_offline_is_one_line_naming_data_path(offline):
     with pytest.raises(PaperdcatError) as error:
         load_corpus(DataParams(source="scirex"))
     assert str(error.value) == OFFLINE_ERROR
+    with pytest.raises(PaperdcatError) as error:
+        load_corpus(DataParams(source=[{"name": "generated", "n_papers": 1}, {"name": "scirex"}]))
+    assert str(error.value) == OFFLINE_ERROR.replace("data.path", "data.source.1.path")
 
 
 def test_scirex_without_path_reads_a_cached_release_without_network(scirex_file, tmp_path, monkeypatch):

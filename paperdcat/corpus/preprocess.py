@@ -37,6 +37,37 @@ def split_papers(papers: Sequence[dict], seed: int, ratios: SplitParams) -> dict
     }
 
 
+def split_by_source(records: Sequence[dict], seed: int, ratios: SplitParams) -> dict[str, list[dict]]:
+    """``split_papers`` on each source's records (``"source"``; untagged records are one source), the
+    splits concatenated in the order the sources first appear.
+
+    Each source keeps its share of every split, and its test papers are exactly those of a run on that
+    source alone (the shuffle depends only on the seed and the number of papers), so that runs on mixed
+    and on single sources are scored on the same papers. With one source this is ``split_papers``.
+    """
+    groups: dict[str | None, list[dict]] = {}
+    for record in records:
+        groups.setdefault(record.get("source"), []).append(record)
+    if len(groups) <= 1:
+        return split_papers(records, seed, ratios)
+    splits: dict[str, list[dict]] = {name: [] for name in SPLITS}
+    for group in groups.values():
+        for name, part in split_papers(group, seed, ratios).items():
+            splits[name] += part
+    return splits
+
+
+def count_by_source(splits: dict[str, list[dict]]) -> dict[str, dict[str, int]]:
+    """Papers per source and split, for records tagged with their source (empty for untagged ones)."""
+    counts: dict[str, dict[str, int]] = {}
+    for name in SPLITS:
+        for record in splits[name]:
+            if "source" in record:
+                per_split = counts.setdefault(record["source"], dict.fromkeys(SPLITS, 0))
+                per_split[name] += 1
+    return counts
+
+
 def build_contexts(
     papers: Sequence[dict], tokenizer, params: PreprocessParams
 ) -> tuple[list[dict], dict[str, Any]]:
@@ -58,6 +89,7 @@ def build_contexts(
         records.append(
             {
                 "paper_id": paper["paper_id"],
+                **({"source": paper["source"]} if "source" in paper else {}),
                 "context": context,
                 "datasets": paper["datasets"],
                 "datasets_mentioned": len(found) == len(paper["datasets"]),

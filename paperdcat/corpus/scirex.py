@@ -52,7 +52,7 @@ from paperdcat.corpus.sources import Paper, validate_paper
 from paperdcat.errors import PaperdcatError
 from paperdcat.io import atomic_path, read_jsonl
 from paperdcat.models import cache_dir
-from paperdcat.params import DataParams
+from paperdcat.params import SourceParams
 
 RELEASE_URL = "https://github.com/allenai/SciREX/raw/master/scirex_dataset/release_data.tar.gz"
 RELEASE_FILES: tuple[str, ...] = ("train.jsonl", "dev.jsonl", "test.jsonl")
@@ -261,8 +261,9 @@ def github_reachable(timeout_s: float = NETWORK_TIMEOUT_S) -> bool:
     return True
 
 
-def release_files(folder: Path | None = None) -> list[Path]:
-    """The release's train, dev and test files, downloaded and unpacked into ``folder`` on first use."""
+def release_files(folder: Path | None = None, path_key: str = "data.path") -> list[Path]:
+    """The release's train, dev and test files, downloaded and unpacked into ``folder`` on first use
+    (``path_key``: the params key that would name a local file instead)."""
     folder = folder or cache_dir() / "scirex"
     extracted = folder / "release_data"
 
@@ -274,7 +275,7 @@ def release_files(folder: Path | None = None) -> list[Path]:
         return files
     if not github_reachable():
         raise PaperdcatError(
-            "params.yaml: data.path: required for data.source 'scirex' (no network to download the SciREX "
+            f"params.yaml: {path_key}: required for data.source 'scirex' (no network to download the SciREX "
             "release; point it at a local train.jsonl)"
         )
     archive = folder / "release_data.tar.gz"
@@ -301,14 +302,14 @@ def release_files(folder: Path | None = None) -> list[Path]:
     return files
 
 
-def load_scirex(params: DataParams) -> list[Paper]:
-    """``data.source: scirex``: ``data.path``, else the downloaded release (train + dev + test)."""
-    path = params.local_path()
+def load_scirex(source: SourceParams) -> list[Paper]:
+    """``data.source: scirex``: its ``path``, else the downloaded release (train + dev + test)."""
+    path = source.local_path()
     if path is not None:
-        return read_scirex(path, params.n_papers)
+        return read_scirex(path, source.n_papers)
     papers: list[Paper] = []
-    for path in release_files():
-        papers += read_scirex(path, params.n_papers - len(papers))
-        if len(papers) >= params.n_papers:
+    for path in release_files(path_key=f"{source.key}.path"):
+        papers += read_scirex(path, source.n_papers - len(papers))
+        if len(papers) >= source.n_papers:
             break
     return papers

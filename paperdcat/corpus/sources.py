@@ -1,4 +1,5 @@
-"""Corpus sources: each turns ``data.*`` params into normalised paper records (see paperdcat.schema).
+"""Corpus sources: each turns one source of ``data.source`` into normalised paper records (see
+paperdcat.schema).
 
 - ``generated``: the embedded corpus (paperdcat.corpus.generated).
 - ``jsonl``: a normalised corpus at ``data.path``.
@@ -12,6 +13,11 @@
   without a text are ignored (MetaMine publishes gold only). Papers come in rounds over the topics
   (each topic's first paper by number, then each topic's second, ...), so that the first ``data.n_papers``
   cover every topic.
+
+``data.source`` may list several sources, each with its own ``path`` and ``n_papers``
+(``DataParams.sources``). Their papers are concatenated in the order listed, each record tagged with
+``"source": <name>`` and its ``paper_id`` prefixed with ``<name>/`` (unique across sources). A single source
+adds neither, so that its corpus file is the same whichever form names it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 
 from paperdcat.errors import PaperdcatError
 from paperdcat.io import read_json, read_jsonl
-from paperdcat.params import DataParams
+from paperdcat.params import DataParams, SourceParams
 from paperdcat.schema import coerce_dataset
 
 Paper = dict[str, Any]
@@ -41,11 +47,16 @@ def validate_paper(record: Any, where: str) -> Paper:
     datasets = record.get("datasets", [])
     if not isinstance(datasets, list) or not all(isinstance(item, dict) for item in datasets):
         raise PaperdcatError(f"{where}: field 'datasets' must be a list of objects")
-    return {
+    paper = {
         "paper_id": str(record["paper_id"]),
         "text": record["text"],
         "datasets": [coerce_dataset(item, fill_missing=False) for item in datasets],
     }
+    # fetch tags each paper of several sources with its source's name; a JSONL corpus's own "source" of
+    # another kind is ignored, as any other extra field
+    if isinstance(record.get("source"), str) and record["source"]:
+        paper["source"] = record["source"]
+    return paper
 
 
 def read_papers(path: str | Path) -> list[Paper]:
@@ -53,27 +64,29 @@ def read_papers(path: str | Path) -> list[Paper]:
     return [validate_paper(row, f"{path}:{number}") for number, row in enumerate(read_jsonl(path), start=1)]
 
 
-def _required_path(params: DataParams, what: str = "") -> Path:
-    path = params.local_path()
+def _required_path(source: SourceParams, what: str = "") -> Path:
+    path = source.local_path()
     if path is None:
-        raise PaperdcatError(f"params.yaml: data.path: required for data.source {params.source!r}{what}")
+        raise PaperdcatError(
+            f"params.yaml: {source.key}.path: required for data.source {source.name!r}{what}"
+        )
     return path
 
 
-def _generated(params: DataParams) -> list[Paper]:
+def _generated(source: SourceParams) -> list[Paper]:
     from paperdcat.corpus.generated import generate_corpus
 
-    return generate_corpus(params.n_papers, params.seed)
+    return generate_corpus(source.n_papers, source.seed)
 
 
-def _jsonl(params: DataParams) -> list[Paper]:
-    return read_papers(_required_path(params))[: params.n_papers]
+def _jsonl(source: SourceParams) -> list[Paper]:
+    return read_papers(_required_path(source))[: source.n_papers]
 
 
-def _scirex(params: DataParams) -> list[Paper]:
+def _scirex(source: SourceParams) -> list[Paper]:
     from paperdcat.corpus.scirex import load_scirex
 
-    return load_scirex(params)
+    return load_scirex(source)
 
 
 def _paper_number(path: Path) -> tuple[int, str]:
@@ -118,12 +131,12 @@ def _metamine_paper(txt: Path, gold: Path) -> Paper:
     return validate_paper(record, str(gold))
 
 
-def _metamine(params: DataParams) -> list[Paper]:
-    path = _required_path(params, " (a folder with txt_files/<Topic>/ and json_files/<Topic>/)")
-    return read_metamine(path, params.n_papers)
+def _metamine(source: SourceParams) -> list[Paper]:
+    path = _required_path(source, " (a folder with txt_files/<Topic>/ and json_files/<Topic>/)")
+    return read_metamine(path, source.n_papers)
 
 
-SOURCES: dict[str, Callable[[DataParams], list[Paper]]] = {
+SOURCES: dict[str, Callable[[SourceParams], list[Paper]]] = {
     "generated": _generated,
     "jsonl": _jsonl,
     "scirex": _scirex,
@@ -131,8 +144,25 @@ SOURCES: dict[str, Callable[[DataParams], list[Paper]]] = {
 }
 
 
-def load_corpus(params: DataParams) -> list[Paper]:
-    papers = SOURCES[params.source](params)
+def load_source(source: SourceParams) -> list[Paper]:
+    papers = SOURCES[source.name](source)
     if not papers:
-        raise PaperdcatError(f"data.source {params.source!r}: no papers")
+        raise PaperdcatError(f"data.source {source.name!r}: no papers")
     return papers
+
+
+def load_corpus(params: DataParams) -> list[Paper]:
+    """The papers of every source in ``data.source``; tagged with their source when there are several."""
+    sources = params.sources()
+    if len(sources) == 1:
+        return [_untagged(paper) for paper in load_source(sources[0])]
+    return [
+        {**_untagged(paper), "paper_id": f"{source.name}/{paper['paper_id']}", "source": source.name}
+        for source in sources
+        for paper in load_source(source)
+    ]
+
+
+def _untagged(paper: Paper) -> Paper:
+    """``paper`` without a ``source`` of its own (a JSONL corpus may carry one): fetch sets it."""
+    return {key: value for key, value in paper.items() if key != "source"}

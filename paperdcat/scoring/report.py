@@ -68,6 +68,30 @@ def overall_table(base: dict, tuned: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def source_table(base: dict, tuned: dict) -> pd.DataFrame | None:
+    """Dataset F1 and fields macro F1 per source, base vs tuned; None unless evaluate scored by source."""
+    if "by_source" not in base or "by_source" not in tuned:
+        return None
+    rows = []
+    for source, b in base["by_source"].items():
+        t = tuned["by_source"].get(source)
+        if t is None:
+            continue
+        rows.append(
+            {
+                "source": source,
+                "papers": t["papers"],
+                "base dataset F1": b["datasets"]["f1"],
+                "tuned dataset F1": t["datasets"]["f1"],
+                "delta dataset F1": round(t["datasets"]["f1"] - b["datasets"]["f1"], 4),
+                "base macro F1": b["fields_macro_f1"],
+                "tuned macro F1": t["fields_macro_f1"],
+                "delta macro F1": round(t["fields_macro_f1"] - b["fields_macro_f1"], 4),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def annotated_fields(predictions: list[dict]) -> list[str]:
     """DCAT fields that the gold of these papers carries (a source such as SciREX annotates only some)."""
     present = {key for paper in predictions for dataset in paper["gold"] for key in dataset}
@@ -188,6 +212,17 @@ def write_report(
     with atomic_path(reports_dir / "fields.csv") as tmp:
         field_scores(fields).to_csv(tmp, index=False)
     bar_chart(fields, reports_dir / "field_f1.png")
+    sources = source_table(base, tuned)
+    per_source = (
+        []
+        if sources is None
+        else [
+            "## Per source",
+            sources.to_markdown(index=False)
+            + "\n\nMacro F1: the mean F1 over the fields scored on that source's papers (only those its gold "
+            "annotates).",
+        ]
+    )
     text = "\n\n".join(
         [
             "# Base vs LoRA-tuned: DCAT extraction on the test split",
@@ -196,6 +231,7 @@ def write_report(
             "per-field scores are over matched datasets.",
             "## Overall",
             overall_table(base, tuned).to_markdown(index=False),
+            *per_source,
             "## Per field",
             fields.to_markdown(index=False)
             + (
