@@ -59,7 +59,7 @@ from rich.console import Console
 from rich.table import Table
 
 from paperdcat.errors import PaperdcatError, cli_entry
-from paperdcat.extraction.generation import generate_answers, load_model, with_adapter
+from paperdcat.extraction.generation import generate_answers, load_model, stop_token_ids, with_adapter
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.prompt import prompt_ids, prompt_messages
 from paperdcat.io import read_jsonl, write_json
@@ -96,12 +96,6 @@ def machine_line() -> dict[str, Any]:
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "note": NOTE,
     }
-
-
-def stop_token_ids(tokenizer) -> list[int]:
-    """The ids generation stops at, as ``generate_batches`` takes them: eos and ``<|im_end|>``."""
-    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
-    return sorted(i for i in ids if isinstance(i, int) and i >= 0)
 
 
 def generation_row(

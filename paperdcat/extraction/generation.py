@@ -42,6 +42,12 @@ def _loop_stop(start: int):
     return StoppingCriteriaList([StopLoops()])
 
 
+def stop_token_ids(tokenizer) -> list[int]:
+    """The ids a generated answer ends at: the tokenizer's eos and the ChatML ``<|im_end|>``."""
+    ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
+    return sorted(i for i in ids if isinstance(i, int) and i >= 0)
+
+
 @dataclass
 class Batch:
     """One finished generation batch: the indices of its contexts, their answers and new-token counts."""
@@ -69,9 +75,8 @@ def generate_batches(
 
     prompts = [prompt_ids(tokenizer, context, system_prompt) for context in contexts]
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
-    stop_ids = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
-    stop_ids = {i for i in stop_ids if isinstance(i, int) and i >= 0}
-    ends = stop_ids | ({tokenizer.pad_token_id} - {None})  # a row stopped early is padded afterwards
+    stop_ids = stop_token_ids(tokenizer)
+    ends = set(stop_ids) | ({tokenizer.pad_token_id} - {None})  # a row stopped early is padded afterwards
     tokenizer.padding_side = "left"
     with torch.inference_mode():
         for offset in range(0, len(order), batch_size):
@@ -83,7 +88,7 @@ def generate_batches(
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 use_cache=True,
-                eos_token_id=sorted(stop_ids),
+                eos_token_id=stop_ids,
                 pad_token_id=tokenizer.pad_token_id,
                 stopping_criteria=_loop_stop(inputs["input_ids"].shape[1]),
             )
