@@ -1,6 +1,7 @@
 """Does the tuned model know when a paper uses more than one dataset? A probe of its list decision.
 
     python -m benchmarks.list_decision [--run .] [--max-papers N] [--out decision.json]
+    python -m benchmarks.list_decision --origins-only --test TEST.jsonl --predictions TUNED.jsonl
 
 Reads a finished run (``data/processed/test.jsonl``, ``data/predictions/tuned.jsonl``, ``models/base``,
 ``models/adapter``). For each test paper whose tuned answer holds a dataset object, it cuts the answer after
@@ -108,14 +109,26 @@ def main() -> None:
     parser.add_argument("--max-papers", type=int)
     parser.add_argument("--second-tokens", type=int, default=48, help="new tokens for the second object")
     parser.add_argument("--out", type=Path, help="write the per-paper rows as JSON here")
+    parser.add_argument(
+        "--origins-only",
+        action="store_true",
+        help="only the first-name table (no model: test split and predictions)",
+    )
+    parser.add_argument("--test", type=Path, help="the test split (default <run>/data/processed/test.jsonl)")
+    parser.add_argument(
+        "--predictions", type=Path, help="tuned predictions (default <run>/data/predictions/tuned.jsonl)"
+    )
     args = parser.parse_args()
-    records = {r["paper_id"]: r for r in read_jsonl(args.run / "data/processed/test.jsonl")}
-    predictions = read_jsonl(args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
+    test = args.test or args.run / "data/processed/test.jsonl"
+    records = {r["paper_id"]: r for r in read_jsonl(test)}
+    predictions = read_jsonl(args.predictions or args.run / "data/predictions/tuned.jsonl")[: args.max_papers]
     answers = [parse_answer(p["raw"]).datasets for p in predictions]
     origins = [
         first_name_origin(records[p["paper_id"]], a) for p, a in zip(predictions, answers, strict=True)
     ]
     Console().print(origin_table(origins))
+    if args.origins_only:
+        return
     model, tokenizer = load_model(args.run / "models/base")
     model = with_adapter(model, args.run / "models/adapter")
     end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
