@@ -81,6 +81,7 @@ class SourceParams:
     key: str = "data"  # where its path is set: ``data`` (data.path) or ``data.source.<index>``
 
     def local_path(self) -> Path | None:
+        """Its path, relative paths read from the project root (see ``local_path``)."""
         return local_path(self.path)
 
 
@@ -133,10 +134,6 @@ class DataParams(Section):
             SourceParams(entry.name, entry.path, entry.n_papers, self.seed, key=f"data.source.{index}")
             for index, entry in enumerate(self.source)
         ]
-
-    def local_path(self) -> Path | None:
-        """``data.path``, relative paths read from the project root (see ``local_path``)."""
-        return local_path(self.path)
 
 
 class ModelParams(Section):

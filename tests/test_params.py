@@ -102,12 +102,11 @@ def test_relative_data_path_is_read_from_the_project_in_dvc_temporary_experiment
     temporary_copy.mkdir(parents=True)
     params = DataParams(source="jsonl", path="../../shared/train.jsonl")
     monkeypatch.chdir(project)
-    assert params.local_path() == Path("../../shared/train.jsonl")
+    assert params.sources()[0].local_path() == Path("../../shared/train.jsonl")
     monkeypatch.chdir(temporary_copy)
-    assert params.local_path().resolve() == corpus.resolve()
-    assert DataParams(source="jsonl", path="../../shared/missing.jsonl").local_path() == Path(
-        "../../shared/missing.jsonl"
-    )
+    assert params.sources()[0].local_path().resolve() == corpus.resolve()
+    missing = DataParams(source="jsonl", path="../../shared/missing.jsonl")
+    assert missing.sources()[0].local_path() == Path("../../shared/missing.jsonl")
     several = DataParams(
         source=[{"name": "generated"}, {"name": "jsonl", "path": "../../shared/train.jsonl"}]
     )
