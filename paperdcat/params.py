@@ -186,6 +186,9 @@ class TrainParams(Section):
         None,
         description="DeepSpeed config file; set: train runs under torchrun with DeepSpeed, on any device",
     )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="auto: bf16 autocast on a GPU or CPU that computes bf16 natively, else fp32"
+    )
     answer_start_weight: float = Field(
         1.0, ge=1.0, description="loss weight of the first answer tokens, where the model decides [] or not"
     )

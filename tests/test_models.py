@@ -28,27 +28,6 @@ def test_local_folder_is_saved_with_a_chat_template(tiny_model_dir, tmp_path):
     assert (tmp_path / "base" / "model.safetensors").is_file()
 
 
-def test_answer_start_weight_adds_only_the_first_answer_tokens_again():
-    import torch
-    from transformers.loss.loss_utils import ForCausalLMLoss
-
-    from paperdcat.training.train import ANSWER_START_TOKENS, answer_start_weighted_loss
-
-    torch.manual_seed(0)
-    logits = torch.randn(2, 7, 11)
-    labels = torch.tensor([[-100, -100, 3, 4, 5, 6, 7], [-100, -100, -100, -100, 1, 2, -100]])
-    n_items = int((labels[:, 1:] != -100).sum())
-    plain = answer_start_weighted_loss(1.0)({"logits": logits}, labels, num_items_in_batch=n_items)
-    reference = ForCausalLMLoss(logits, labels, vocab_size=11, num_items_in_batch=n_items)
-    assert torch.isclose(plain, reference)
-    per_token = torch.nn.functional.cross_entropy(
-        logits[:, :-1].transpose(1, 2), labels[:, 1:], ignore_index=-100, reduction="none"
-    )
-    first = per_token[0, 1 : 1 + ANSWER_START_TOKENS].sum() + per_token[1, 3 : 3 + ANSWER_START_TOKENS].sum()
-    weighted = answer_start_weighted_loss(5.0)({"logits": logits}, labels, num_items_in_batch=n_items)
-    assert torch.isclose(weighted - plain, 4 * first / n_items)
-
-
 def test_fetched_tokenizer_config_does_not_depend_on_hub_offline(tmp_path, tiny_model_dir, monkeypatch):
     """models/base must hash the same on machines with and without HF_HUB_OFFLINE (DVC compares hashes)."""
     from paperdcat.models import fetch_base_model

@@ -289,3 +289,19 @@ def test_cuda_asked_without_a_gpu_or_a_missing_config_stops_before_any_process(t
     monkeypatch.chdir(tmp_path)
     with pytest.raises(PaperdcatError, match=r"^params.yaml: train.deepspeed: nope.json: file not found$"):
         launch(TrainParams(num_processes=2, device="cpu", deepspeed="nope.json"), "stages.train")
+
+
+def test_precision_auto_is_bf16_only_where_the_device_computes_it_natively(monkeypatch, tmp_path):
+    from paperdcat.training import launch as launch_module
+
+    flags = {"avx2": False, "avx512_bf16": True, "amx_bf16": True}
+    for flag, native in flags.items():
+        monkeypatch.setattr(launch_module, "cpu_flags", lambda flag=flag: {"fma", flag})
+        assert launch_module.use_bf16(TrainParams(), Placement("cpu")) is native
+        assert launch_module.use_bf16(TrainParams(precision="fp32"), Placement("cpu")) is False
+        assert launch_module.use_bf16(TrainParams(precision="bf16"), Placement("cpu")) is True
+    # The Trainer takes bf16 on CPU (autocast; the weights stay fp32).
+    args = training_arguments(TrainParams(precision="bf16"), tmp_path, False, Placement("cpu"), False)
+    assert args.bf16 and args.use_cpu
+    with pytest.raises(ValidationError, match="precision"):
+        TrainParams(precision="fp16")
