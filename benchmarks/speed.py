@@ -1,8 +1,8 @@
 """Generation and training speed of the project's paths beside named anchors, on the same inputs, in one run.
 
     python -m benchmarks.speed --run . [--models base tuned] [--max-papers N] [--max-new-tokens 320] \
-        [--batch-sizes 1 4 16] [--train-steps 8] [--gguf [MODEL=]PATH ...] [--threads N] \
-        [--out benchmarks/results/speed.json]
+        [--batch-sizes 1 4 16] [--train-steps 8] [--gguf [MODEL=]PATH ...] [--llama-cpp-converter PY] \
+        [--threads N] [--out benchmarks/results/speed.json]
 
 Run it from the project root on a finished ``dvc repro`` workspace (``--run``: data/processed/test.jsonl,
 models/base, models/adapter, data/tokenized, params.yaml), on an otherwise idle machine. A shared machine
@@ -16,9 +16,14 @@ prompt and ``max_new_tokens`` (default ``evaluate.max_new_tokens``), stopping at
     The baseline: transformers ``pipeline("text-generation")``, one paper at a time.
 ``project batch B``
     The evaluate stage's path, ``paperdcat.extraction.generation.generate_answers``, at batch size B.
+``project batch B, <levers> off``
+    At the largest B, the same with levers of that path turned off (``LEVERS_OFF``): the shared-prefix
+    KV cache, the stop at the end of the JSON answer, and both.
 ``llama.cpp``
     ``llama_cpp.Llama.create_chat_completion`` per paper, temperature 0, on the ``--gguf`` file given for
-    the model (``MODEL=PATH``; a bare PATH is the base model's); "not available" with the reason otherwise.
+    the model (``MODEL=PATH``; a bare PATH is the base model's), or on f32 files that llama.cpp's
+    ``convert_hf_to_gguf.py`` (``--llama-cpp-converter``) writes from models/base and from the base with
+    the adapter merged; "not available" with the reason otherwise.
 
 Each row: s/paper, generated tokens/s, mean generated tokens, dataset F1 and creator F1 (evaluate's parser,
 scorer and thresholds), ``speedup_vs_naive`` = naive s/paper / row s/paper, and ``same_answers_as_naive``,
@@ -30,16 +35,19 @@ Training, LoRA (``lora`` params) on the base model, batch size 1, fp32, the firs
 sequences in order, the same seed before the LoRA initialisation of both:
 
 ``bare loop``
-    The baseline: forward with labels (the model's own loss), backward, AdamW step (``train.learning_rate``),
-    zero_grad; nothing else.
+    The baseline: forward, the project's loss, backward, AdamW step (``train.learning_rate``), zero_grad;
+    nothing else. Logits only from the first answer token on, as the project's collator asks for.
+``bare loop, all logits``
+    The same with logits at every position (the lever's off row: the vocabulary projection of the prompt).
 ``Trainer``
-    transformers ``Trainer`` with the project's collator, K steps, no gradient accumulation, no saving,
-    evaluation or reporting. ``ratio_vs_bare`` = Trainer tokens/s / bare tokens/s (target: >= 0.9).
+    transformers ``Trainer`` with the project's collator and loss, K steps, no gradient accumulation, no
+    saving, evaluation or reporting. ``ratio_vs_bare`` = row tokens/s / bare loop tokens/s (target for the
+    Trainer: >= 0.9).
 
 Tokens are the attention-mask sums of the steps; the first step of each is warm-up and left out of tokens/s.
-Neither side uses the answer-start loss weight (``train.answer_start_weight``), so the ratio is the Trainer's
-own overhead. Both rows show what they ran on: ``lora_init`` (a digest of the LoRA weights before step 1),
-``step_tokens`` (the tokens each step was fed) and ``first_step_loss``, which agree between the two.
+No row uses the answer-start loss weight (``train.answer_start_weight``), so the Trainer's ratio is its own
+overhead. Every row shows what it ran on: ``lora_init`` (a digest of the LoRA weights before step 1),
+``step_tokens`` (the tokens each step was fed) and ``first_step_loss``, which agree between them.
 """
 
 from __future__ import annotations
@@ -66,10 +74,19 @@ from paperdcat.io import read_jsonl, write_json
 from paperdcat.params import EvaluateParams, LoraParams, load_params
 from paperdcat.progress import track
 from paperdcat.scoring.score import score_answers
-from paperdcat.training.train import MODEL_COLUMNS, held_values, lora_config, lora_weights, weights_digest
+from paperdcat.training.launch import native_bf16_cpu
+from paperdcat.training.train import (
+    MODEL_COLUMNS,
+    answer_logits_collator,
+    answer_start_weighted_loss,
+    held_values,
+    lora_config,
+    lora_weights,
+    weights_digest,
+)
 
 NOTE = "run on an otherwise idle machine"
-NAIVE, BARE = "naive pipeline", "bare loop"
+NAIVE, BARE, BARE_ALL_LOGITS = "naive pipeline", "bare loop", "bare loop, all logits"
 MODELS = ("base", "tuned")
 
 
@@ -82,13 +99,10 @@ def machine_line() -> dict[str, Any]:
     import torch
     import transformers
 
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
     return {
         "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
-        "avx512_bf16": "avx512_bf16" in flags,
+        "avx512_bf16": native_bf16_cpu(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
         "transformers": transformers.__version__,
@@ -174,6 +188,14 @@ def naive_row(
     return generation_row(model_name, NAIVE, records, answers, seconds, tokens, evaluate, batch_size=1)
 
 
+# Rows that turn the evaluate path's levers off, one at a time and together (``generate_batches``).
+LEVERS_OFF = {
+    "no shared prefix": {"share_prefix": False},
+    "no answer-end stop": {"stop_at_answer_end": False},
+    "levers off": {"share_prefix": False, "stop_at_answer_end": False},
+}
+
+
 def project_row(
     model,
     tokenizer,
@@ -182,13 +204,21 @@ def project_row(
     batch_size: int,
     evaluate: EvaluateParams,
     model_name: str,
+    levers_off: str | None = None,
 ) -> dict[str, Any]:
-    """Row (b): the evaluate stage's ``generate_answers`` at ``batch_size``."""
+    """Row (b): the evaluate stage's ``generate_answers`` at ``batch_size``; with ``levers_off`` (a key
+    of ``LEVERS_OFF``), the same with those levers turned off."""
     contexts = [r["context"] for r in records]
-    name = f"project batch {batch_size}"
+    name = f"project batch {batch_size}" + (f", {levers_off}" if levers_off else "")
     start = time.perf_counter()
     answers, speed = generate_answers(
-        model, tokenizer, contexts, max_new_tokens, batch_size, f"{name} ({model_name})"
+        model,
+        tokenizer,
+        contexts,
+        max_new_tokens,
+        batch_size,
+        f"{name} ({model_name})",
+        **LEVERS_OFF.get(levers_off, {}),
     )
     seconds = time.perf_counter() - start
     tokens = round(speed["generated_tokens_mean"] * len(contexts))
@@ -245,14 +275,18 @@ def llama_cpp_row(
 def with_speedups(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """On each available row, ``speedup_vs_naive`` (its model's naive s/paper over its own) and
     ``same_answers_as_naive`` (the share of papers answered word for word as the naive row did: greedy
-    decoding of the same prompt, so below 1 only where padding or another runtime changed the numerics)."""
+    decoding of the same prompt, so below 1 only where padding or another runtime changed the numerics, or
+    where the row stopped at the end of its answer and the naive one wrote on), and ``same_parse_as_naive``
+    (the share whose parsed datasets are the same)."""
     naive = {row["model"]: row for row in rows if row["row"] == NAIVE}
     for row in rows:
         if row["available"]:
             baseline = naive[row["model"]]
             row["speedup_vs_naive"] = significant(baseline["s_per_paper"] / row["s_per_paper"])
-            same = [a == b for a, b in zip(row["answers"], baseline["answers"], strict=True)]
-            row["same_answers_as_naive"] = round(sum(same) / len(same), 4)
+            pairs = list(zip(row["answers"], baseline["answers"], strict=True))
+            row["same_answers_as_naive"] = round(sum(a == b for a, b in pairs) / len(pairs), 4)
+            same = [parse_answer(a).datasets == parse_answer(b).datasets for a, b in pairs]
+            row["same_parse_as_naive"] = round(sum(same) / len(same), 4)
     for row in rows:
         row.pop("answers", None)
     return rows
@@ -268,8 +302,8 @@ def generation_rows(
     gguf: dict[str, Path],
     threads: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows (a), (b) at each batch size and (c), for each model in ``models`` (tuned merges the adapter
-    into the base in place, so the base goes first)."""
+    """Rows (a), (b) at each batch size and at the largest with each ``LEVERS_OFF`` entry, and (c), for
+    each model in ``models`` (tuned merges the adapter into the base in place, so the base goes first)."""
     adapter = run / "models/adapter"
     if "tuned" in models and not (adapter / "adapter_config.json").is_file():
         raise PaperdcatError(f"{adapter}: no adapter_config.json; run train, or pass --models base")
@@ -284,6 +318,12 @@ def generation_rows(
         rows.append(naive_row(model, tokenizer, records, max_new_tokens, evaluate, name))
         for batch_size in batch_sizes:
             rows.append(project_row(model, tokenizer, records, max_new_tokens, batch_size, evaluate, name))
+        for levers_off in LEVERS_OFF:
+            rows.append(
+                project_row(
+                    model, tokenizer, records, max_new_tokens, max(batch_sizes), evaluate, name, levers_off
+                )
+            )
         rows.append(llama_cpp_row(gguf.get(name), records, max_new_tokens, n_ctx, evaluate, name, threads))
     return with_speedups(rows)
 
@@ -353,19 +393,33 @@ def _device():
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def bare_loop_row(base: Path, examples: Sequence[dict], lora: LoraParams, lr: float, seed: int) -> dict:
-    """The baseline training loop: forward with labels, backward, AdamW step, zero_grad; nothing else."""
+def bare_loop_row(
+    base: Path, examples: Sequence[dict], lora: LoraParams, lr: float, seed: int, answer_logits: bool = True
+) -> dict:
+    """The baseline training loop: forward, the project's loss, backward, AdamW step, zero_grad; nothing
+    else. ``answer_logits``: the project's collator, vocabulary logits only from the first answer token;
+    off, logits at every position (the lever's off row)."""
     import torch
+    from transformers import AutoTokenizer
 
     device = _device()
     model = lora_model(base, lora, seed)
     init = weights_digest(lora_weights(model))
     model.to(device).train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
-    batches = [{key: torch.tensor([values]) for key, values in example.items()} for example in examples]
+    collate, loss_of = (
+        answer_logits_collator(AutoTokenizer.from_pretrained(base)),
+        answer_start_weighted_loss(1.0),
+    )
+    batches = [collate([example]) for example in examples]
+    if not answer_logits:
+        for batch in batches:
+            batch["logits_to_keep"] = 0
     step_ends, step_tokens, losses = [], [], []
-    for batch in track(batches, BARE):
-        loss = model(**{key: value.to(device) for key, value in batch.items()}).loss
+    for batch in track(batches, BARE if answer_logits else BARE_ALL_LOGITS):
+        inputs = {key: value.to(device) if hasattr(value, "to") else value for key, value in batch.items()}
+        labels = inputs.pop("labels")
+        loss = loss_of(model(**inputs), labels)
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
@@ -373,20 +427,15 @@ def bare_loop_row(base: Path, examples: Sequence[dict], lora: LoraParams, lr: fl
         step_ends.append(time.perf_counter())
         step_tokens.append(batch["attention_mask"].sum())
         losses.append(loss.detach())
-    return training_row(BARE, model, step_tokens, step_ends, losses, init)
+    row = BARE if answer_logits else BARE_ALL_LOGITS
+    return training_row(row, model, step_tokens, step_ends, losses, init)
 
 
 def trainer_row(base: Path, examples: Sequence[dict], lora: LoraParams, lr: float, seed: int) -> dict:
     """The Trainer on the same model setup and sequences: batch 1, no accumulation, K steps, in order;
     its other settings are the Trainer's defaults, as the project's train stage leaves them."""
     from datasets import Dataset
-    from transformers import (
-        AutoTokenizer,
-        DataCollatorForSeq2Seq,
-        Trainer,
-        TrainerCallback,
-        TrainingArguments,
-    )
+    from transformers import AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
 
     device = _device()
     step_ends, step_tokens, losses = [], [], []
@@ -418,10 +467,9 @@ def trainer_row(base: Path, examples: Sequence[dict], lora: LoraParams, lr: floa
             model=model,
             args=args,
             train_dataset=Dataset.from_list(list(examples)),
-            data_collator=DataCollatorForSeq2Seq(
-                AutoTokenizer.from_pretrained(base), label_pad_token_id=-100, padding=True
-            ),
+            data_collator=answer_logits_collator(AutoTokenizer.from_pretrained(base)),
             callbacks=[StepClock()],
+            compute_loss_func=answer_start_weighted_loss(1.0),
         )
         compute_loss = trainer.compute_loss
 
@@ -440,12 +488,17 @@ def trainer_row(base: Path, examples: Sequence[dict], lora: LoraParams, lr: floa
 
 
 def training_rows(run: Path, steps: int, lora: LoraParams, lr: float, seed: int) -> list[dict[str, Any]]:
+    """The bare loop (the baseline), the bare loop with logits at every position, and the Trainer."""
     examples = train_examples(run / "data/tokenized", steps)
-    bare = bare_loop_row(run / "models/base", examples, lora, lr, seed)
-    trainer = trainer_row(run / "models/base", examples, lora, lr, seed)
-    bare["ratio_vs_bare"] = 1.0
-    trainer["ratio_vs_bare"] = significant(trainer["tokens_per_s"] / bare["tokens_per_s"])
-    return [bare, trainer]
+    base = run / "models/base"
+    rows = [
+        bare_loop_row(base, examples, lora, lr, seed),
+        bare_loop_row(base, examples, lora, lr, seed, answer_logits=False),
+        trainer_row(base, examples, lora, lr, seed),
+    ]
+    for row in rows:
+        row["ratio_vs_bare"] = significant(row["tokens_per_s"] / rows[0]["tokens_per_s"])
+    return rows
 
 
 # ------------------------------------------------------------------------------------------------- output
@@ -476,7 +529,7 @@ def results_table(result: dict[str, Any]) -> Table:
         ),
     )
     labels = ["model", "row"]
-    figures = ["s/paper", "tokens/s", "gen tokens", "dataset F1", "creator F1", "same as naive", "x baseline"]
+    figures = ["s/paper", "tokens/s", "gen tokens", "dataset F1", "creator F1", "same parse", "x baseline"]
     for column in labels:
         table.add_column(column, no_wrap=True)
     for column in figures:
@@ -493,7 +546,7 @@ def results_table(result: dict[str, Any]) -> Table:
             _figure(row["generated_tokens_mean"], "{:.1f}"),
             _figure(row["dataset_f1"], "{:.4f}"),
             _figure(row["creator_f1"], "{:.4f}"),
-            _figure(row["same_answers_as_naive"], "{:.2f}"),
+            _figure(row["same_parse_as_naive"], "{:.2f}"),
             _figure(row["speedup_vs_naive"], "{:.3g}x"),
         )
     table.rows[-1].end_section = True
@@ -501,6 +554,39 @@ def results_table(result: dict[str, Any]) -> Table:
         ratio = _figure(row["ratio_vs_bare"], "{:.3g}x")
         table.add_row("train LoRA", row["row"], "", _figure(row["tokens_per_s"]), "", "", "", "", ratio)
     return table
+
+
+def converted_ggufs(run: Path, models: Sequence[str], converter: Path, folder: Path) -> dict[str, Path]:
+    """llama.cpp files of ``models`` at full precision (f32, as the project generates on CPU), written by
+    llama.cpp's own ``convert_hf_to_gguf.py``: the base from models/base, tuned from the base with the
+    adapter merged into its weights."""
+    import subprocess
+
+    if not converter.is_file():
+        raise PaperdcatError(f"--llama-cpp-converter {converter}: file not found")
+    files = {}
+    for name in models:
+        source = run / "models/base"
+        if name == "tuned":
+            model, tokenizer = load_model(source)
+            source = folder / "tuned-merged"
+            with_adapter(model, run / "models/adapter").save_pretrained(source)
+            tokenizer.save_pretrained(source)
+        files[name] = folder / f"{name}.f32.gguf"
+        command = [
+            sys.executable,
+            str(converter),
+            str(source),
+            "--outtype",
+            "f32",
+            "--outfile",
+            str(files[name]),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise PaperdcatError(f"{converter}: converting {source} failed: {last}")
+    return files
 
 
 def parse_gguf(entries: Sequence[str]) -> dict[str, Path]:
@@ -524,6 +610,11 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--train-steps", type=int, default=8, help="K training steps (>= 2; 0: no training)")
     parser.add_argument("--gguf", nargs="+", default=[], metavar="[MODEL=]PATH", help="llama.cpp model files")
+    parser.add_argument(
+        "--llama-cpp-converter",
+        type=Path,
+        help="llama.cpp's convert_hf_to_gguf.py: base and tuned to f32 GGUF files for the llama.cpp rows",
+    )
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/speed.json"))
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     args = parser.parse_args(argv)
@@ -559,16 +650,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "train_steps": args.train_steps,
         },
     }
-    result["generation"] = generation_rows(
-        args.run,
-        args.models,
-        records,
-        max_new_tokens,
-        args.batch_sizes,
-        params.evaluate,
-        parse_gguf(args.gguf),
-        args.threads,
-    )
+    with tempfile.TemporaryDirectory() as folder:
+        ggufs = parse_gguf(args.gguf)
+        if args.llama_cpp_converter:
+            missing = [name for name in args.models if name not in ggufs]
+            ggufs |= converted_ggufs(args.run, missing, args.llama_cpp_converter, Path(folder))
+            result["settings"]["gguf"] = "f32, converted by " + str(args.llama_cpp_converter)
+        result["generation"] = generation_rows(
+            args.run,
+            args.models,
+            records,
+            max_new_tokens,
+            args.batch_sizes,
+            params.evaluate,
+            ggufs,
+            args.threads,
+        )
     result["training"] = (
         training_rows(args.run, args.train_steps, params.lora, params.train.learning_rate, params.train.seed)
         if args.train_steps

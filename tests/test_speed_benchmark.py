@@ -83,7 +83,8 @@ def test_one_run_writes_every_row_with_ratios_to_its_baseline(run_dir, tmp_path,
     assert isinstance(machine["avx512_bf16"], bool) and machine["note"] == speed.NOTE
 
     rows = result["generation"]
-    names = ["naive pipeline", "project batch 1", "project batch 2", "llama.cpp"]
+    levers = [f"project batch 2, {off}" for off in ("no shared prefix", "no answer-end stop", "levers off")]
+    names = ["naive pipeline", "project batch 1", "project batch 2", *levers, "llama.cpp"]
     assert [(row["model"], row["row"]) for row in rows] == [(m, n) for m in ("base", "tuned") for n in names]
     for model in ("base", "tuned"):
         naive, *project, llama = [row for row in rows if row["model"] == model]
@@ -103,20 +104,20 @@ def test_one_run_writes_every_row_with_ratios_to_its_baseline(run_dir, tmp_path,
         assert "answers" not in row
         # Greedy from the same prompt without padding: the pipeline does the project's batch-1 work.
         assert naive["same_answers_as_naive"] == project[0]["same_answers_as_naive"] == 1.0
+        assert all(row["same_parse_as_naive"] == 1.0 for row in (naive, *project))
         assert naive["generated_tokens_mean"] == project[0]["generated_tokens_mean"]
 
-    bare, trainer = result["training"]
-    assert (bare["row"], trainer["row"]) == ("bare loop", "Trainer")
-    for row in (bare, trainer):
+    bare, all_logits, trainer = result["training"]
+    assert [row["row"] for row in result["training"]] == ["bare loop", "bare loop, all logits", "Trainer"]
+    for row in (bare, all_logits, trainer):
         assert (row["steps"], row["timed_steps"]) == (3, 2) and row["tokens_per_s"] > 0
         assert row["tokens_per_s"] == pytest.approx(row["timed_tokens"] / row["seconds"], rel=1e-3)
-    assert bare["timed_tokens"] == trainer["timed_tokens"] > 0
+        assert row["ratio_vs_bare"] == pytest.approx(row["tokens_per_s"] / bare["tokens_per_s"], rel=1e-3)
+        # The same LoRA initialisation, sequences in the same order, model and loss: the same first loss.
+        assert row["lora_init"] == bare["lora_init"] and row["step_tokens"] == bare["step_tokens"]
+        assert row["first_step_loss"] == pytest.approx(bare["first_step_loss"], abs=1e-3)
+    assert bare["timed_tokens"] == trainer["timed_tokens"] > 0 and len(set(bare["step_tokens"])) == 3
     assert bare["ratio_vs_bare"] == 1.0
-    assert trainer["ratio_vs_bare"] == pytest.approx(trainer["tokens_per_s"] / bare["tokens_per_s"], rel=1e-3)
-    # The same LoRA initialisation, sequences in the same order, and the same model: the same first loss.
-    assert trainer["lora_init"] == bare["lora_init"]
-    assert trainer["step_tokens"] == bare["step_tokens"] and len(set(bare["step_tokens"])) == 3
-    assert trainer["first_step_loss"] == pytest.approx(bare["first_step_loss"], abs=1e-3)
     assert bare["timed_tokens"] == sum(bare["step_tokens"][1:])
 
 
@@ -166,3 +167,21 @@ def test_gguf_entries_name_their_model():
 def test_arguments_that_cannot_be_timed_are_refused(bad):
     with pytest.raises(SystemExit):
         speed.arguments(bad)
+
+
+def test_the_llama_cpp_converter_gets_the_base_and_the_merged_tuned_model(run_dir, tmp_path):
+    converter = tmp_path / "convert_hf_to_gguf.py"
+    converter.write_text(
+        "import sys, pathlib\n"
+        "source, outfile = sys.argv[1], sys.argv[sys.argv.index('--outfile') + 1]\n"
+        "files = sorted(p.name for p in pathlib.Path(source).iterdir())\n"
+        "pathlib.Path(outfile).write_text(' '.join(sys.argv[2:4] + [source] + files))\n"
+    )
+    files = speed.converted_ggufs(run_dir, ["base", "tuned"], converter, tmp_path)
+    base, tuned = (files[name].read_text().split() for name in ("base", "tuned"))
+    assert base[:3] == ["--outtype", "f32", str(run_dir / "models/base")]
+    assert tuned[:3] == ["--outtype", "f32", str(tmp_path / "tuned-merged")]
+    assert "model.safetensors" in tuned and "adapter_config.json" not in tuned  # merged, not an adapter
+    converter.write_text("import sys\nsys.exit('no such architecture')\n")
+    with pytest.raises(speed.PaperdcatError, match=r"converting .* failed: no such architecture"):
+        speed.converted_ggufs(run_dir, ["base"], converter, tmp_path)
