@@ -18,7 +18,7 @@ from typing import Any
 
 import json_repair
 
-from paperdcat.schema import DCAT_FIELDS, SHORT_NAME, coerce_dataset, field_for_key, is_empty
+from paperdcat.schema import DCAT_FIELDS, SHORT_NAME, coerce_dataset, field_for_key, is_empty, metamine_record
 
 _JSON_START = re.compile(r"[\[{]")
 _BRACKET_RUN = re.compile(r"[\[{\s]*")
@@ -93,8 +93,7 @@ MAX_REPAIR_CHARS = 4_000
 def _coerced(value: Any) -> list[dict[str, Any]]:
     """The value's dataset objects as full DCAT records. An ``aliases`` key is dropped: it is a side field
     of gold annotations, and in an answer it would make a record without any DCAT field count as a dataset."""
-    records = [coerce_dataset(obj, fill_missing=True) for obj in dataset_objects(value) or []]
-    return [{field: record[field] for field in DCAT_FIELDS} for record in records]
+    return [metamine_record(obj) for obj in dataset_objects(value) or []]
 
 
 def _values(value: Any) -> Iterator[Any]:
