@@ -70,11 +70,11 @@ from paperdcat.errors import PaperdcatError, cli_entry
 from paperdcat.extraction.generation import generate_answers, load_model, stop_token_ids, with_adapter
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.prompt import prompt_ids, prompt_messages
+from paperdcat.hardware import native_bf16_cpu
 from paperdcat.io import read_jsonl, write_json
 from paperdcat.params import EvaluateParams, LoraParams, load_params
 from paperdcat.progress import track
 from paperdcat.scoring.score import score_answers
-from paperdcat.training.launch import native_bf16_cpu
 from paperdcat.training.train import (
     MODEL_COLUMNS,
     answer_logits_collator,

@@ -292,11 +292,12 @@ def test_cuda_asked_without_a_gpu_or_a_missing_config_stops_before_any_process(t
 
 
 def test_precision_auto_is_bf16_only_where_the_device_computes_it_natively(monkeypatch, tmp_path):
+    from paperdcat import hardware
     from paperdcat.training import launch as launch_module
 
     flags = {"avx2": False, "avx512_bf16": True, "amx_bf16": True}
     for flag, native in flags.items():
-        monkeypatch.setattr(launch_module, "cpu_flags", lambda flag=flag: {"fma", flag})
+        monkeypatch.setattr(hardware, "cpu_flags", lambda flag=flag: {"fma", flag})
         assert launch_module.use_bf16(TrainParams(), Placement("cpu")) is native
         assert launch_module.use_bf16(TrainParams(precision="fp32"), Placement("cpu")) is False
         assert launch_module.use_bf16(TrainParams(precision="bf16"), Placement("cpu")) is True

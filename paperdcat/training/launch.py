@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal, TypeVar
 
 from paperdcat.errors import PaperdcatError
+from paperdcat.hardware import native_bf16_cpu
 from paperdcat.params import TrainParams
 
 T = TypeVar("T")
@@ -42,19 +43,6 @@ def placement(params: TrainParams) -> Placement:
     if params.device == "auto":
         return Placement("cuda" if torch.cuda.is_available() else "cpu")
     return Placement(params.device)
-
-
-def cpu_flags() -> set[str]:
-    """The CPU's feature flags (Linux ``/proc/cpuinfo``; empty elsewhere)."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
-    return set(next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), []))
-
-
-def native_bf16_cpu() -> bool:
-    """Whether the CPU computes bf16 natively (AVX512-BF16 or AMX); elsewhere torch emulates bf16 matmuls,
-    measured 5x slower than fp32 on an AVX2 EPYC."""
-    return bool(cpu_flags() & {"avx512_bf16", "amx_bf16"})
 
 
 def use_bf16(params: TrainParams, where: Placement) -> bool:
