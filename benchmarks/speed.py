@@ -13,12 +13,16 @@ Generation, per model (``base``; ``tuned``: base + adapter merged), greedy, the 
 prompt and ``max_new_tokens`` (default ``evaluate.max_new_tokens``), stopping at the template's end token:
 
 ``naive pipeline``
-    The baseline: transformers ``pipeline("text-generation")``, one paper at a time.
+    The baseline: transformers ``pipeline("text-generation")`` on the fp32 model, one paper at a time.
 ``project batch B``
-    The evaluate stage's path, ``paperdcat.extraction.generation.generate_answers``, at batch size B.
+    The evaluate stage's path, ``paperdcat.extraction.generation.generate_answers``, at batch size B, in
+    ``evaluate.precision`` (auto: bf16 weights on a GPU, fp32 on a CPU).
 ``project batch B, <levers> off``
     At the largest B, the same with levers of that path turned off (``LEVERS_OFF``): the shared-prefix
     KV cache, the stop at the end of the JSON answer, and both.
+``project batch B, fp32`` or ``project batch B, bf16``
+    The largest B in the other precision: fp32 where ``evaluate.precision`` is bf16; bf16 where it is fp32
+    on a CPU that computes bf16 natively (AVX512-BF16, AMX).
 ``llama.cpp``
     ``llama_cpp.Llama.create_chat_completion`` per paper, temperature 0, on the ``--gguf`` file given for
     the model (``MODEL=PATH``; a bare PATH is the base model's), or on f32 files that llama.cpp's
@@ -53,6 +57,7 @@ overhead. Every row shows what it ran on: ``lora_init`` (a digest of the LoRA we
 from __future__ import annotations
 
 import argparse
+import copy
 import os
 import platform
 import sys
@@ -67,7 +72,13 @@ from rich.console import Console
 from rich.table import Table
 
 from paperdcat.errors import PaperdcatError, cli_entry
-from paperdcat.extraction.generation import generate_answers, load_model, stop_token_ids, with_adapter
+from paperdcat.extraction.generation import (
+    generate_answers,
+    inference_device_and_dtype,
+    load_model,
+    stop_token_ids,
+    with_adapter,
+)
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.prompt import prompt_ids, prompt_messages
 from paperdcat.hardware import native_bf16_cpu
@@ -196,6 +207,18 @@ LEVERS_OFF = {
 }
 
 
+def other_precision(fp32_model, project_model) -> dict[str, Any]:
+    """The precision row's model by its label: fp32 where the project generates in bf16, bf16 where it
+    generates in fp32 on a CPU that computes bf16 natively (where bf16 is emulated, it is 5x slower)."""
+    import torch
+
+    if project_model is not fp32_model:
+        return {"fp32": fp32_model}
+    if fp32_model.device.type == "cpu" and native_bf16_cpu():
+        return {"bf16": copy.deepcopy(fp32_model).to(torch.bfloat16)}
+    return {}
+
+
 def project_row(
     model,
     tokenizer,
@@ -302,28 +325,37 @@ def generation_rows(
     gguf: dict[str, Path],
     threads: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Rows (a), (b) at each batch size and at the largest with each ``LEVERS_OFF`` entry, and (c), for
-    each model in ``models`` (tuned merges the adapter into the base in place, so the base goes first)."""
+    """Rows (a), (b) at each batch size and at the largest with each ``LEVERS_OFF`` entry and in the other
+    precision (``other_precision``), and (c), for each model in ``models`` (tuned merges the adapter into
+    the base in place, so the base goes first)."""
     adapter = run / "models/adapter"
     if "tuned" in models and not (adapter / "adapter_config.json").is_file():
         raise PaperdcatError(f"{adapter}: no adapter_config.json; run train, or pass --models base")
-    model, tokenizer = load_model(run / "models/base")
+    model, tokenizer = load_model(run / "models/base", "fp32")  # the naive baseline's
+    fast = model  # the evaluate path's: evaluate.precision
+    if inference_device_and_dtype(evaluate.precision)[1] != model.dtype:
+        fast = load_model(run / "models/base", evaluate.precision)[0]
+    other = other_precision(model, fast)
     shortest = min((r["context"] for r in records), key=len)
     n_ctx = max(len(prompt_ids(tokenizer, r["context"])) for r in records) + max_new_tokens + 64
+    largest = max(batch_sizes)
     rows: list[dict[str, Any]] = []
     for name in [m for m in MODELS if m in models]:
-        if name == "tuned":
-            model = with_adapter(model, adapter)
-        warm_up(model, tokenizer, shortest)
+        if name == "tuned":  # each distinct model gets the adapter merged once
+            merged = {id(each): with_adapter(each, adapter) for each in (model, fast, *other.values())}
+            model, fast = merged[id(model)], merged[id(fast)]
+            other = {label: merged[id(each)] for label, each in other.items()}
+        for each in {id(each): each for each in (model, fast, *other.values())}.values():
+            warm_up(each, tokenizer, shortest)
         rows.append(naive_row(model, tokenizer, records, max_new_tokens, evaluate, name))
         for batch_size in batch_sizes:
-            rows.append(project_row(model, tokenizer, records, max_new_tokens, batch_size, evaluate, name))
+            rows.append(project_row(fast, tokenizer, records, max_new_tokens, batch_size, evaluate, name))
         for levers_off in LEVERS_OFF:
             rows.append(
-                project_row(
-                    model, tokenizer, records, max_new_tokens, max(batch_sizes), evaluate, name, levers_off
-                )
+                project_row(fast, tokenizer, records, max_new_tokens, largest, evaluate, name, levers_off)
             )
+        for label, each in other.items():
+            rows.append(project_row(each, tokenizer, records, max_new_tokens, largest, evaluate, name, label))
         rows.append(llama_cpp_row(gguf.get(name), records, max_new_tokens, n_ctx, evaluate, name, threads))
     return with_speedups(rows)
 

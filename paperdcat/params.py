@@ -41,6 +41,7 @@ class SplitParams(Section):
 
 
 SourceName = Literal["generated", "jsonl", "scirex", "metamine"]
+Precision = Literal["auto", "fp32", "bf16"]
 
 
 def local_path(path: str | None) -> Path | None:
@@ -186,7 +187,7 @@ class TrainParams(Section):
         None,
         description="DeepSpeed config file; set: train runs under torchrun with DeepSpeed, on any device",
     )
-    precision: Literal["auto", "fp32", "bf16"] = Field(
+    precision: Precision = Field(
         "auto", description="auto: bf16 autocast on a GPU or CPU that computes bf16 natively, else fp32"
     )
     answer_start_weight: float = Field(
@@ -198,6 +199,9 @@ class EvaluateParams(Section):
     max_new_tokens: int = Field(256, ge=1)
     batch_size: int = Field(4, ge=1)
     max_papers: int | None = Field(None, ge=1, description="score only the first N test papers")
+    precision: Precision = Field(
+        "auto", description="generation dtype; auto: bf16 weights on a GPU, fp32 on a CPU"
+    )
     title_match_threshold: float = Field(85, ge=0, le=100)
     item_match_threshold: float = Field(90, ge=0, le=100)
 

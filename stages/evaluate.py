@@ -16,6 +16,7 @@ def main() -> None:
         Path("models/base"),
         Path("models/adapter"),
         records,
+        precision=params.precision,
         max_new_tokens=params.max_new_tokens,
         batch_size=params.batch_size,
         title_threshold=params.title_match_threshold,
@@ -27,7 +28,8 @@ def main() -> None:
         print(
             f"{name}: dataset F1 {metrics['datasets']['f1']}, fields macro F1 {metrics['fields_macro_f1']}, "
             f"JSON valid {metrics['json_valid_rate']} (+{metrics['repaired_rate']} repaired; strict dataset "
-            f"F1 {metrics['strict']['datasets']['f1']}), {metrics['sec_per_paper']} s/paper"
+            f"F1 {metrics['strict']['datasets']['f1']}), {metrics['sec_per_paper']} s/paper "
+            f"({metrics['precision']})"
         )
         for source, scores in metrics.get("by_source", {}).items():
             print(

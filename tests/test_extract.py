@@ -83,6 +83,7 @@ def test_extract_mirrors_the_layout_and_writes_graph_errors_and_summary(
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["papers"], summary["extracted"], summary["failures"]) == (4, 3, 1)
     assert summary["s_per_paper"]["read"] > 0 and summary["s_per_paper"]["generate"] > 0
+    assert summary["precision"] == "fp32"  # --precision auto, on a CPU
     graph = Graph().parse(out / "catalog.ttl")
     assert len(set(graph.subjects(RDF.type, DCAT.Dataset))) == summary["datasets"]
     assert len(Graph().parse(out / "catalog.jsonld", format="json-ld")) == len(graph)
@@ -92,9 +93,12 @@ def test_extract_mirrors_the_layout_and_writes_graph_errors_and_summary(
     assert again.returncode == 0
     summary = json.loads((out / "summary.json").read_text())
     assert (summary["extracted"], summary["skipped_existing"], summary["failures"]) == (0, 3, 1)
-    forced = extract_cli(inputs, "--out", out, "--force", *tiny_args(tiny_model_dir, adapter_dir))
+    forced = extract_cli(
+        inputs, "--out", out, "--force", "--precision", "bf16", *tiny_args(tiny_model_dir, adapter_dir)
+    )
     assert forced.returncode == 0
-    assert json.loads((out / "summary.json").read_text())["extracted"] == 3
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["extracted"], summary["precision"]) == (3, "bf16")
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,33 @@ def test_a_shared_prefix_cache_gives_the_answers_of_whole_prompts(tiny_model_dir
     assert any(count > 0 for _, count in runs[True].values())
 
 
+def test_precision_auto_keeps_every_cpu_in_fp32_and_bf16_is_asked_for(monkeypatch):
+    from paperdcat import hardware
+    from paperdcat.extraction.generation import inference_device_and_dtype
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for flags in ({"avx2"}, {"avx512_bf16"}, {"amx_bf16"}):
+        monkeypatch.setattr(hardware, "cpu_flags", lambda flags=flags: flags | {"fma"})
+        assert inference_device_and_dtype() == (torch.device("cpu"), torch.float32)
+        assert inference_device_and_dtype("fp32")[1] == torch.float32
+        assert inference_device_and_dtype("bf16")[1] == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert inference_device_and_dtype() == (torch.device("cuda"), torch.bfloat16)
+    assert inference_device_and_dtype("fp32") == (torch.device("cuda"), torch.float32)
+
+
+def test_bf16_weights_generate_through_the_shared_prefix_cache(tiny_model_dir):
+    from paperdcat.extraction.generation import generate_batches, load_model, precision_name
+
+    model, tokenizer = load_model(tiny_model_dir, "bf16")
+    assert model.dtype == torch.bfloat16 and precision_name(model) == "bf16"
+    batches = list(generate_batches(model, tokenizer, contexts_of(4), 12, 2, stop_at_answer_end=False))
+    assert sorted(i for batch in batches for i in batch.indices) == [0, 1, 2, 3]
+    counts = [count for batch in batches for count in batch.new_tokens]
+    assert all(count <= 12 for count in counts) and any(count > 0 for count in counts)
+
+
 class PieceTokenizer:
     """Token id i decodes to ``pieces[i]``: enough of a tokenizer for ``AnswerEnd``."""
 

@@ -36,6 +36,7 @@ def test_repro_writes_metrics_report_plots_and_adapter(workspace):
         assert metrics["papers"] == 4 and 0 <= metrics["datasets"]["f1"] <= 1
         assert len(metrics["fields"]) == 12 and 0 <= metrics["json_valid_rate"] <= 1
         assert metrics["sec_per_paper"] > 0 and metrics["mentioned_only"]["papers"] == 4
+        assert metrics["precision"] == "fp32"  # evaluate.precision: auto, on a CPU
         predictions = (workspace / f"data/predictions/{name}.jsonl").read_text().splitlines()
         assert len(predictions) == 4
     comparison = read(workspace, "metrics/comparison.json")

@@ -15,6 +15,7 @@ import yaml
 from benchmarks import speed
 from paperdcat.corpus.generated import generate_corpus
 from paperdcat.extraction.parse import format_answer
+from paperdcat.hardware import native_bf16_cpu
 from paperdcat.io import read_json, write_jsonl
 from paperdcat.params import EvaluateParams
 
@@ -34,6 +35,7 @@ def run_dir(tmp_path_factory, tiny_model_dir) -> Path:
     run = tmp_path_factory.mktemp("run")
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["lora"]["rank"] = 4
+    params["evaluate"]["precision"] = "fp32"  # the same rows on every CPU (bf16: its own test)
     (run / "params.yaml").write_text(yaml.safe_dump(params))
     records = [
         {"paper_id": p["paper_id"], "context": p["text"][:600], "datasets": p["datasets"]}
@@ -84,7 +86,8 @@ def test_one_run_writes_every_row_with_ratios_to_its_baseline(run_dir, tmp_path,
 
     rows = result["generation"]
     levers = [f"project batch 2, {off}" for off in ("no shared prefix", "no answer-end stop", "levers off")]
-    names = ["naive pipeline", "project batch 1", "project batch 2", *levers, "llama.cpp"]
+    precision = ["project batch 2, bf16"] if native_bf16_cpu() else []  # fp32 project, bf16 lever on
+    names = ["naive pipeline", "project batch 1", "project batch 2", *levers, *precision, "llama.cpp"]
     assert [(row["model"], row["row"]) for row in rows] == [(m, n) for m in ("base", "tuned") for n in names]
     for model in ("base", "tuned"):
         naive, *project, llama = [row for row in rows if row["model"] == model]
@@ -119,6 +122,21 @@ def test_one_run_writes_every_row_with_ratios_to_its_baseline(run_dir, tmp_path,
     assert bare["timed_tokens"] == trainer["timed_tokens"] > 0 and len(set(bare["step_tokens"])) == 3
     assert bare["ratio_vs_bare"] == 1.0
     assert bare["timed_tokens"] == sum(bare["step_tokens"][1:])
+
+
+def test_where_evaluate_generates_in_bf16_an_fp32_row_turns_the_lever_off(run_dir, monkeypatch):
+    import torch
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    records = speed.read_jsonl(run_dir / "data/processed/test.jsonl")[:2]
+    rows = speed.generation_rows(run_dir, ["base"], records, 4, [1], EvaluateParams(precision="bf16"), {})
+    by_name = {row["row"]: row for row in rows}
+    assert list(by_name)[:2] == ["naive pipeline", "project batch 1"]
+    assert "project batch 1, fp32" in by_name
+    # The naive pipeline and the fp32 row run the same fp32 weights, greedy, one paper per batch.
+    assert by_name["project batch 1, fp32"]["same_answers_as_naive"] == 1.0
+    model, _ = speed.load_model(run_dir / "models/base", "bf16")
+    assert model.dtype == torch.bfloat16
 
 
 def test_llama_cpp_row_scores_its_answers_and_counts_its_tokens(tmp_path, monkeypatch):

@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-new-tokens", type=int, default=DEFAULT_MAX_NEW_TOKENS, help="answer length cap"
     )
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default="auto",
+        help="generation dtype; auto: bf16 on a GPU, fp32 on a CPU",
+    )
     parser.add_argument("--shard", metavar="K/N", help="take every N-th paper from K (0 <= K < N)")
     parser.add_argument("--force", action="store_true", help="redo papers whose JSON exists")
     parser.add_argument("--base-iri", help="namespace of the graph's IRIs")
@@ -51,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
         model=args.model,
         batch_size=args.batch_size,
         max_new_tokens=args.max_new_tokens,
+        precision=args.precision,
         shard=args.shard,
         force=args.force,
         base_iri=args.base_iri,

@@ -18,7 +18,7 @@ from typing import Any
 
 from paperdcat.errors import PaperdcatError
 from paperdcat.extraction.context import clean_text, paper_context
-from paperdcat.extraction.generation import generate_batches, load_model, with_adapter
+from paperdcat.extraction.generation import generate_batches, load_model, precision_name, with_adapter
 from paperdcat.extraction.inputs import RUN_FILES, PaperInput, discover_inputs, parse_shard, shard
 from paperdcat.extraction.parse import parse_answer
 from paperdcat.extraction.pdf import UnreadablePaper, paper_text
@@ -30,6 +30,7 @@ from paperdcat.extraction.settings import (
 )
 from paperdcat.io import read_json, write_json, write_text
 from paperdcat.models import hub_reachable, looks_like_path
+from paperdcat.params import Precision
 from paperdcat.progress import progress_bar
 
 DEFAULT_BATCH_SIZE = 16
@@ -49,6 +50,7 @@ class ExtractOptions:
     model: str | None = None  # a hub id or merged model folder instead of base + adapter
     batch_size: int = DEFAULT_BATCH_SIZE
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    precision: Precision = "auto"  # generation dtype (inference_device_and_dtype)
     shard: str | None = None
     force: bool = False
     base_iri: str | None = None
@@ -66,6 +68,7 @@ class RunTotals:
     context_s: float = 0.0  # the context builder
     generate_s: float = 0.0
     new_tokens: int = 0
+    precision: str | None = None  # the generation dtype; None when no paper needed the model
     errors: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -98,7 +101,7 @@ def load_extractor(options: ExtractOptions):
         check_model_spec("--model", options.model)
         folder = Path(options.model).expanduser()
         settings = (load_settings(folder) if folder.is_dir() else None) or ExtractionSettings()
-        model, tokenizer = load_model(options.model)
+        model, tokenizer = load_model(options.model, options.precision)
         return model, tokenizer, settings
     adapter = options.adapter
     if adapter is None or not (adapter / "adapter_config.json").is_file():
@@ -117,7 +120,7 @@ def load_extractor(options: ExtractOptions):
         check_base(settings, architecture_of(AutoConfig.from_pretrained(options.base)), adapter, options.base)
     except PaperdcatError as error:
         raise BadArguments(str(error)) from None
-    model, tokenizer = load_model(options.base)
+    model, tokenizer = load_model(options.base, options.precision)
     return with_adapter(model, adapter), tokenizer, settings
 
 
@@ -156,6 +159,7 @@ def extract(options: ExtractOptions) -> dict[str, Any]:
     started = time.perf_counter()
     if todo:
         model, tokenizer, settings = load_extractor(options)
+        totals.precision = precision_name(model)
         with progress_bar("papers") as progress:
             reading = progress.add_task("reading", total=len(todo))
             contexts: list[str] = []
@@ -219,6 +223,7 @@ def finish_run(
     processed = max(totals.extracted, 1)
     summary: dict[str, Any] = {
         "papers": len(papers),
+        "precision": totals.precision,
         "extracted": totals.extracted,
         "skipped_existing": len(papers) - len(todo),
         "failures": totals.failed,

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from paperdcat.extraction.generation import generate_answers, load_model, with_adapter
+from paperdcat.extraction.generation import generate_answers, load_model, precision_name, with_adapter
 from paperdcat.extraction.parse import ParsedAnswer, parse_answer
+from paperdcat.params import Precision
 from paperdcat.scoring.score import score_answers, score_papers
 
 # The scores repeated per source when the test papers come from several (``by_source``).
@@ -67,7 +68,7 @@ def evaluate_model(
     metrics["mentioned_only"] = {key: subset[key] for key in ("papers", "datasets", "fields_macro_f1")}
     if by_source := score_by_source(records, parsed, **thresholds):
         metrics["by_source"] = by_source
-    metrics.update(speed)
+    metrics.update(speed, precision=precision_name(model))
     predictions = [
         {
             "paper_id": r["paper_id"],
@@ -84,9 +85,9 @@ def evaluate_model(
 
 
 def evaluate_both(
-    base_dir: Path, adapter_dir: Path, records: Sequence[dict], **options: Any
+    base_dir: Path, adapter_dir: Path, records: Sequence[dict], precision: Precision = "auto", **options: Any
 ) -> dict[str, tuple[dict, list[dict]]]:
-    model, tokenizer = load_model(base_dir)
+    model, tokenizer = load_model(base_dir, precision)
     results = {"base": evaluate_model(model, tokenizer, records, name="base", **options)}
     results["tuned"] = evaluate_model(
         with_adapter(model, adapter_dir), tokenizer, records, name="tuned", **options
