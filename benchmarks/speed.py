@@ -26,8 +26,9 @@ prompt and ``max_new_tokens`` (default ``evaluate.max_new_tokens``), stopping at
 ``llama.cpp``
     ``llama_cpp.Llama.create_chat_completion`` per paper, temperature 0, on the ``--gguf`` file given for
     the model (``MODEL=PATH``; a bare PATH is the base model's), or on f32 files that llama.cpp's
-    ``convert_hf_to_gguf.py`` (``--llama-cpp-converter``) writes from models/base and from the base with
-    the adapter merged; "not available" with the reason otherwise.
+    ``convert_hf_to_gguf.py`` (``--llama-cpp-converter``; in llama.cpp's source tree, which it imports
+    from: the ``vendor/llama.cpp`` folder of the llama-cpp-python sdist) writes from models/base and from
+    the base with the adapter merged; "not available" with the reason otherwise.
 
 Each row: s/paper, generated tokens/s, mean generated tokens, dataset F1 and creator F1 (evaluate's parser,
 scorer and thresholds), ``speedup_vs_naive`` = naive s/paper / row s/paper, and ``same_answers_as_naive``,
