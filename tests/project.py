@@ -24,7 +24,8 @@ def tiny_params(model_dir: Path) -> dict:
     params["preprocess"]["max_context_tokens"] = 256
     params["tokenize"]["max_seq_length"] = 1024
     params["lora"]["rank"] = 4
-    params["train"].update(max_steps=3, gradient_accumulation_steps=1, logging_steps=1)
+    # fp32 on every CPU (auto is bf16 autocast on one with AMX), so that runs compare weight for weight
+    params["train"].update(max_steps=3, gradient_accumulation_steps=1, logging_steps=1, precision="fp32")
     params["evaluate"].update(max_new_tokens=24, batch_size=4)
     return params
 

@@ -226,7 +226,12 @@ def test_shipped_zero3_config_resolves_for_eight_gpus_and_rejects_a_misspelt_key
     monkeypatch.setattr(TrainingArguments, "world_size", property(lambda self: 8))
     monkeypatch.setattr(deepspeed.comm, "get_rank", lambda: 0)  # no process group in this test
     params = load_params(REPO / "params.yaml").train.model_copy(
-        update={"deepspeed": str(SHIPPED_ZERO3), "gradient_accumulation_steps": 32, "learning_rate": 2e-4}
+        update={
+            "deepspeed": str(SHIPPED_ZERO3),
+            "gradient_accumulation_steps": 32,
+            "learning_rate": 2e-4,
+            "precision": "fp32",  # auto would be bf16 on a CPU with AMX
+        }
     )
 
     def resolve(config_path: Path) -> DeepSpeedConfig:

@@ -230,6 +230,7 @@ def generate_answers(
         "sec_per_paper": round(seconds / max(len(contexts), 1), 3),
         "tokens_per_s": round(generated_tokens / seconds, 2) if seconds else 0.0,
         "generated_tokens_mean": round(generated_tokens / max(len(contexts), 1), 1),
+        "precision": precision_name(model),
     }
 
 

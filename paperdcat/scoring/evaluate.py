@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from paperdcat.extraction.generation import generate_answers, load_model, precision_name, with_adapter
+from paperdcat.extraction.generation import generate_answers, load_model, with_adapter
 from paperdcat.extraction.parse import ParsedAnswer, parse_answer
 from paperdcat.params import Precision
 from paperdcat.scoring.score import score_answers, score_papers
@@ -68,7 +68,7 @@ def evaluate_model(
     metrics["mentioned_only"] = {key: subset[key] for key in ("papers", "datasets", "fields_macro_f1")}
     if by_source := score_by_source(records, parsed, **thresholds):
         metrics["by_source"] = by_source
-    metrics.update(speed, precision=precision_name(model))
+    metrics.update(speed)
     predictions = [
         {
             "paper_id": r["paper_id"],
