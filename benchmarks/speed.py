@@ -340,13 +340,16 @@ def generation_rows(
     shortest = min((r["context"] for r in records), key=len)
     n_ctx = max(len(prompt_ids(tokenizer, r["context"])) for r in records) + max_new_tokens + 64
     largest = max(batch_sizes)
+    # fast is model where both are fp32: merging the adapter into it twice would add its weights twice
+    distinct = list({id(each): each for each in (model, fast, *other.values())}.values())
     rows: list[dict[str, Any]] = []
     for name in [m for m in MODELS if m in models]:
-        if name == "tuned":  # each distinct model gets the adapter merged once
-            merged = {id(each): with_adapter(each, adapter) for each in (model, fast, *other.values())}
+        if name == "tuned":  # in place: each model object keeps its identity
+            merged = {id(each): with_adapter(each, adapter) for each in distinct}
             model, fast = merged[id(model)], merged[id(fast)]
             other = {label: merged[id(each)] for label, each in other.items()}
-        for each in {id(each): each for each in (model, fast, *other.values())}.values():
+            distinct = list(merged.values())
+        for each in distinct:
             warm_up(each, tokenizer, shortest)
         rows.append(naive_row(model, tokenizer, records, max_new_tokens, evaluate, name))
         for batch_size in batch_sizes:

@@ -16,7 +16,7 @@ from benchmarks import speed
 from paperdcat.corpus.generated import generate_corpus
 from paperdcat.extraction.parse import format_answer
 from paperdcat.hardware import native_bf16_cpu
-from paperdcat.io import read_json, write_jsonl
+from paperdcat.io import read_json, read_jsonl, write_jsonl
 from paperdcat.params import EvaluateParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -137,6 +137,22 @@ def test_where_evaluate_generates_in_bf16_an_fp32_row_turns_the_lever_off(run_di
     assert by_name["project batch 1, fp32"]["same_answers_as_naive"] == 1.0
     model, _ = speed.load_model(run_dir / "models/base", "bf16")
     assert model.dtype == torch.bfloat16
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_the_adapter_is_merged_once_into_each_model(run_dir, monkeypatch, precision):
+    merged_into, with_adapter = [], speed.with_adapter
+
+    def counting_with_adapter(model, adapter_dir):
+        merged_into.append(id(model))
+        return with_adapter(model, adapter_dir)
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    monkeypatch.setattr(speed, "with_adapter", counting_with_adapter)
+    monkeypatch.setattr(speed, "native_bf16_cpu", lambda: True)  # fp32 project: a bf16 row beside it
+    records = read_jsonl(run_dir / "data/processed/test.jsonl")[:1]
+    speed.generation_rows(run_dir, ["tuned"], records, 2, [1], EvaluateParams(precision=precision), {})
+    assert len(merged_into) == len(set(merged_into)) == 2  # the project's model and the other precision's
 
 
 def test_llama_cpp_row_scores_its_answers_and_counts_its_tokens(tmp_path, monkeypatch):
